@@ -1,9 +1,15 @@
 import js from '@eslint/js';
+import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
-const nodeOnlyGlobals = ['Buffer', 'process', 'require', '__dirname', '__filename', 'setImmediate'].map(
-  (name) => ({ name, message: 'packages/core must run in browsers: no Node.js globals.' }),
-);
+const nodeOnlyGlobals = [
+  'Buffer',
+  'process',
+  'require',
+  '__dirname',
+  '__filename',
+  'setImmediate',
+].map((name) => ({ name, message: 'packages/core must run in browsers: no Node.js globals.' }));
 
 export default tseslint.config(
   { ignores: ['**/dist/**', '**/node_modules/**', '**/*.tsbuildinfo'] },
@@ -14,9 +20,15 @@ export default tseslint.config(
       parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
     },
     rules: {
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
       '@typescript-eslint/no-floating-promises': 'error',
-      '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: { arguments: false } }],
+      '@typescript-eslint/no-misused-promises': [
+        'error',
+        { checksVoidReturn: { arguments: false } },
+      ],
       '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true }],
       '@typescript-eslint/only-throw-error': 'error',
       'no-constant-condition': ['error', { checkLoops: false }],
@@ -26,12 +38,21 @@ export default tseslint.config(
     files: ['packages/core/src/**/*.ts'],
     ignores: ['packages/core/src/**/*.test.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['node:*'], message: 'packages/core must run in browsers.' }] }],
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['node:*'], message: 'packages/core must run in browsers.' }] },
+      ],
       'no-restricted-globals': ['error', ...nodeOnlyGlobals],
     },
   },
   {
+    // node:test tracks the promises that describe() and it() return.
+    files: ['**/*.test.ts', 'tests/src/**/*.ts'],
+    rules: { '@typescript-eslint/no-floating-promises': 'off' },
+  },
+  {
     files: ['**/*.js', '**/*.mjs'],
     extends: [tseslint.configs.disableTypeChecked],
+    languageOptions: { globals: globals.node },
   },
 );

@@ -24,7 +24,8 @@ export function crc32cUpdate(crc: number, bytes: Uint8Array): number {
   let i = 0;
   const n = bytes.length;
   for (; i + 8 <= n; i += 8) {
-    const a = c ^ (bytes[i]! | (bytes[i + 1]! << 8) | (bytes[i + 2]! << 16) | (bytes[i + 3]! << 24));
+    const a =
+      c ^ (bytes[i]! | (bytes[i + 1]! << 8) | (bytes[i + 2]! << 16) | (bytes[i + 3]! << 24));
     c =
       t[1792 + (a & 0xff)]! ^
       t[1536 + ((a >>> 8) & 0xff)]! ^

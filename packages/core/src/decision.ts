@@ -67,22 +67,32 @@ export type ChunkDecision =
   | { readonly kind: 'finalize'; readonly size: number }
   | { readonly kind: 'write'; readonly plan: WritePlan };
 
-export function decideChunk(session: SessionView, request: ChunkRequest, now: number): ChunkDecision {
+export function decideChunk(
+  session: SessionView,
+  request: ChunkRequest,
+  now: number,
+): ChunkDecision {
   if (now >= session.expiresAt) return reject(sessionNotFound());
   if (session.status === 'final' || session.status === 'failed') return { kind: 'replay' };
   if (session.status === 'cancelled') return reject(sessionCancelled());
 
   // No Content-Range: the body is the whole object.
   const header =
-    request.contentRange ?? `bytes 0-*/${request.contentLength === undefined ? '*' : request.contentLength}`;
+    request.contentRange ??
+    `bytes 0-*/${request.contentLength === undefined ? '*' : request.contentLength}`;
   const parsed = parseContentRange(header);
   if (!parsed.ok) return reject(parsed.error);
   const range = parsed.value;
   const P = session.persisted;
 
   if (range.kind === 'query') {
-    if (request.contentLength !== undefined && request.contentLength > 0) return reject(queryWithBody());
+    if (request.contentLength !== undefined && request.contentLength > 0)
+      return reject(queryWithBody());
     if (range.total === undefined || range.total !== P) return { kind: 'status' };
+    // Finalizing at P must agree with a total an earlier chunk announced, as a data chunk must.
+    if (session.total !== undefined && session.total !== P) {
+      return reject(totalChanged(P, session.total));
+    }
     if (session.declaredSize !== undefined && session.declaredSize !== P) {
       return reject(sizeMismatchDeclared(P, session.declaredSize));
     }
@@ -92,7 +102,8 @@ export function decideChunk(session: SessionView, request: ChunkRequest, now: nu
   const { first, last, total } = range;
   if (first > P) return reject(offsetBeyondPersisted(first, P));
   if (total !== undefined) {
-    if (session.total !== undefined && total !== session.total) return reject(totalChanged(total, session.total));
+    if (session.total !== undefined && total !== session.total)
+      return reject(totalChanged(total, session.total));
     if (session.declaredSize !== undefined && total !== session.declaredSize) {
       return reject(sizeMismatchDeclared(total, session.declaredSize));
     }
@@ -117,9 +128,23 @@ export function decideChunk(session: SessionView, request: ChunkRequest, now: nu
   } else if (knownTotal !== undefined) {
     // `bytes a-*/N`: the body is the rest of the object. With `/*` and a declared size, the body
     // may also stop short: then it is an ordinary non-final chunk.
-    plan = { start: first, skip: P - first, limit: knownTotal, exact: total !== undefined, completesAt: knownTotal, total };
+    plan = {
+      start: first,
+      skip: P - first,
+      limit: knownTotal,
+      exact: total !== undefined,
+      completesAt: knownTotal,
+      total,
+    };
   } else {
-    plan = { start: first, skip: P - first, limit: MAX_OBJECT_SIZE, exact: false, completesAt: 'end-of-body', total };
+    plan = {
+      start: first,
+      skip: P - first,
+      limit: MAX_OBJECT_SIZE,
+      exact: false,
+      completesAt: 'end-of-body',
+      total,
+    };
   }
   if (plan.skip < 0) throw new Error('unreachable: first <= persisted was checked');
 
@@ -133,7 +158,11 @@ export function decideChunk(session: SessionView, request: ChunkRequest, now: nu
   }
 
   // A non-final chunk shorter than 256 KiB fails the session for good, as it does on GCS.
-  if (last !== undefined && plan.completesAt === undefined && last - first + 1 < CHUNK_GRANULARITY) {
+  if (
+    last !== undefined &&
+    plan.completesAt === undefined &&
+    last - first + 1 < CHUNK_GRANULARITY
+  ) {
     return { kind: 'reject', error: chunkTooSmall(last - first + 1), failSession: true };
   }
   return { kind: 'write', plan };
@@ -161,13 +190,15 @@ export function settleWrite(
   keepUnaligned = false,
 ): Settlement {
   const reached = plan.start + received;
-  if (reached > plan.limit) return { kind: 'reject', error: bodyLengthMismatch(received, plan.limit - plan.start) };
+  if (reached > plan.limit)
+    return { kind: 'reject', error: bodyLengthMismatch(received, plan.limit - plan.start) };
   if (bodyComplete) {
     if (plan.exact && reached !== plan.limit) {
       return { kind: 'reject', error: bodyLengthMismatch(received, plan.limit - plan.start) };
     }
     if (plan.completesAt === 'end-of-body') {
-      if (reached < session.persisted) return { kind: 'reject', error: totalBelowPersisted(reached, session.persisted) };
+      if (reached < session.persisted)
+        return { kind: 'reject', error: totalBelowPersisted(reached, session.persisted) };
       return { kind: 'complete', size: reached };
     }
     if (plan.completesAt === reached) return { kind: 'complete', size: reached };

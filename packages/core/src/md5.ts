@@ -25,8 +25,15 @@ export class Md5 {
 
   constructor(state?: Md5State) {
     const s = state ?? { words: INITIAL, length: 0, tail: new Uint8Array(0) };
-    if (s.tail.length >= 64 || s.tail.length !== s.length % 64) {
+    if (!Number.isSafeInteger(s.length) || s.length < 0 || s.tail.length !== s.length % 64) {
       throw new RangeError('Invalid MD5 state: the tail must hold length % 64 bytes.');
+    }
+    // Int32Array.set would silently coerce anything else (NaN, fractions, strings) into a wrong hash.
+    if (
+      s.words.length !== 4 ||
+      !s.words.every((w) => Number.isInteger(w) && w >= -(2 ** 31) && w < 2 ** 32)
+    ) {
+      throw new RangeError('Invalid MD5 state: the words must be four 32-bit integers.');
     }
     this.words.set(s.words);
     this.block.set(s.tail);

@@ -39,7 +39,11 @@ export const md5Mismatch = (provided: string, calculated: string): ProtocolError
   );
 
 export const preconditionFailed = (): ProtocolError =>
-  protocolError(412, 'conditionNotMet', 'At least one of the pre-conditions you specified did not hold.');
+  protocolError(
+    412,
+    'conditionNotMet',
+    'At least one of the pre-conditions you specified did not hold.',
+  );
 
 export const sizeMismatchDeclared = (size: number, declared: number): ProtocolError =>
   protocolError(

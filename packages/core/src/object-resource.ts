@@ -1,5 +1,5 @@
 import { decodeBase64 } from './base64.js';
-import { objectNameProblem } from './names.js';
+import { objectNameProblem, utf8Length } from './names.js';
 import { fail, ok, protocolError, type Result } from './protocol-error.js';
 
 /** Metadata a client may set on an object (at initiation, or by PATCH). */
@@ -61,15 +61,20 @@ export function parseInitiationBody(value: unknown): Result<InitiationBody> {
   for (const field of [...STRING_FIELDS, 'name', 'crc32c', 'md5Hash'] as const) {
     const v = body[field];
     if (v === undefined || v === null) continue;
-    if (typeof v !== 'string') return fail(invalid(`Invalid value for ${field}: it must be a string.`));
-    if (v.length > 4096) return fail(invalid(`Invalid value for ${field}: it is longer than 4096 characters.`));
+    if (typeof v !== 'string')
+      return fail(invalid(`Invalid value for ${field}: it must be a string.`));
+    if (v.length > 4096)
+      return fail(invalid(`Invalid value for ${field}: it is longer than 4096 characters.`));
     out[field] = v;
   }
   if (typeof out['name'] === 'string') {
     const problem = objectNameProblem(out['name']);
     if (problem) return fail(invalid(problem));
   }
-  for (const [field, bytes] of [['crc32c', 4], ['md5Hash', 16]] as const) {
+  for (const [field, bytes] of [
+    ['crc32c', 4],
+    ['md5Hash', 16],
+  ] as const) {
     const v = out[field];
     if (typeof v === 'string' && decodeBase64(v)?.length !== bytes) {
       return fail(invalid(`Invalid value for ${field}: it must be base64 of ${bytes} bytes.`));
@@ -91,20 +96,25 @@ function parseCustomMetadata(value: unknown): Result<Record<string, string>> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     return fail(invalid('Invalid value for metadata: it must be an object of string values.'));
   }
-  const out: Record<string, string> = {};
+  const entries: [string, string][] = [];
   let size = 0;
   for (const [key, v] of Object.entries(value)) {
     if (v === null) continue;
     if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') {
       return fail(invalid(`Invalid value for metadata.${key.slice(0, 64)}: it must be a string.`));
     }
-    out[key] = String(v);
-    size += key.length + String(v).length;
+    entries.push([key, String(v)]);
+    size += utf8Length(key) + utf8Length(String(v));
   }
   if (size > MAX_CUSTOM_METADATA_BYTES) {
-    return fail(invalid(`Custom metadata is limited to ${MAX_CUSTOM_METADATA_BYTES} bytes; this has ${size}.`));
+    return fail(
+      invalid(
+        `Custom metadata is limited to ${MAX_CUSTOM_METADATA_BYTES} bytes; this has ${size}.`,
+      ),
+    );
   }
-  return ok(out);
+  // fromEntries defines own properties, so a key such as "__proto__" is kept rather than lost to a setter.
+  return ok(Object.fromEntries(entries));
 }
 
 /** Percent-encodes an object name for a URL path segment (slashes included, as GCS does). */
@@ -135,11 +145,14 @@ export function objectResource(object: StoredObject, baseUrl: string): Record<st
     timeStorageClassUpdated: object.timeCreated,
     timeFinalized: object.timeCreated,
     ...(object.contentEncoding !== undefined && { contentEncoding: object.contentEncoding }),
-    ...(object.contentDisposition !== undefined && { contentDisposition: object.contentDisposition }),
+    ...(object.contentDisposition !== undefined && {
+      contentDisposition: object.contentDisposition,
+    }),
     ...(object.contentLanguage !== undefined && { contentLanguage: object.contentLanguage }),
     ...(object.cacheControl !== undefined && { cacheControl: object.cacheControl }),
     ...(object.customTime !== undefined && { customTime: object.customTime }),
-    ...(object.metadata !== undefined && Object.keys(object.metadata).length > 0 && { metadata: object.metadata }),
+    ...(object.metadata !== undefined &&
+      Object.keys(object.metadata).length > 0 && { metadata: object.metadata }),
   };
 }
 

@@ -24,7 +24,11 @@ export class UploadHasher {
     if (state) {
       const tail = decodeBase64(state.md5.tail);
       if (!tail) throw new RangeError('Invalid hash state: the MD5 tail is not base64.');
-      this.crc = state.crc32c >>> 0;
+      const crc = state.crc32c;
+      if (!Number.isInteger(crc) || crc < 0 || crc > 0xffffffff) {
+        throw new RangeError('Invalid hash state: the CRC32C is not an unsigned 32-bit integer.');
+      }
+      this.crc = crc;
       this.md5 = new Md5({ words: state.md5.words, length: state.length, tail });
     } else {
       this.crc = 0;
@@ -52,6 +56,9 @@ export class UploadHasher {
   }
 
   digests(): ObjectHashes {
-    return { crc32c: encodeBase64(crc32cBytes(this.crc)), md5Hash: encodeBase64(this.md5.digest()) };
+    return {
+      crc32c: encodeBase64(crc32cBytes(this.crc)),
+      md5Hash: encodeBase64(this.md5.digest()),
+    };
   }
 }

@@ -1,0 +1,158 @@
+import { randomBytes } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { protocolError, type ProtocolError } from '@spool/core';
+import { deleteBucket, getBucket, insertBucket, listBuckets } from './handlers/buckets.js';
+import { deleteObject, downloadObject, getObject, listObjects } from './handlers/objects.js';
+import { initiateResumable, sessionRequest } from './handlers/resumable.js';
+import type { Context } from './http/context.js';
+import { HttpError, badRequest, environmentError } from './http/errors.js';
+import { Query, decodePath } from './http/query.js';
+import { sendError, sendText } from './http/respond.js';
+import { matchRoute, type Route } from './http/routes.js';
+import type { Services } from './services.js';
+
+const notFound = (ctx: Context): ProtocolError =>
+  protocolError(
+    404,
+    'notFound',
+    `Spool does not serve ${ctx.method} ${ctx.path.slice(0, 200)}. The README lists the API it answers.`,
+  );
+
+const methodNotAllowed = (ctx: Context, allowed: string): HttpError =>
+  new HttpError(
+    protocolError(
+      405,
+      'methodNotAllowed',
+      `${ctx.method} is not allowed on ${ctx.path.slice(0, 200)}; use ${allowed}.`,
+    ),
+  );
+
+export interface HandlerOptions {
+  /** Base URL clients reach the server at, for absolute links (behind a proxy). */
+  readonly publicUrl?: string | undefined;
+  /** Scheme used to build links from the Host header when there is no public URL. */
+  readonly scheme: 'http' | 'https';
+}
+
+/** The `(req, res)` handler serving the GCS API from `services`; mountable in any Node HTTP server. */
+export function createHandler(
+  services: Services,
+  options: HandlerOptions,
+): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    // Errors of an aborted connection are handled where the body is read; never let them crash.
+    req.on('error', () => undefined);
+    res.on('error', () => undefined);
+    void serve(services, options, req, res);
+  };
+}
+
+async function serve(
+  services: Services,
+  options: HandlerOptions,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
+  const started = performance.now();
+  const url = req.url ?? '/';
+  const q = url.indexOf('?');
+  const ctx: Context = {
+    req,
+    res,
+    method: req.method ?? 'GET',
+    path: q < 0 ? url : url.slice(0, q),
+    query: new Query(''),
+    baseUrl: baseUrlOf(req, options),
+    requestId: randomBytes(8).toString('hex'),
+    logFields: {},
+  };
+  try {
+    (ctx as { query: Query }).query = new Query(q < 0 ? '' : url.slice(q + 1));
+    const route = matchRoute(ctx.path, decodePath);
+    if (!route) throw new HttpError(notFound(ctx));
+    await dispatch(services, ctx, route);
+  } catch (error) {
+    if (error instanceof HttpError) sendError(ctx, error.error);
+    else {
+      const known = environmentError(error);
+      if (known) {
+        services.log.warn('storage unavailable', {
+          id: ctx.requestId,
+          code: (error as NodeJS.ErrnoException).code,
+        });
+        sendError(ctx, known);
+      } else {
+        services.log.error('request failed', {
+          id: ctx.requestId,
+          error: String((error as Error)?.stack ?? error),
+        });
+        sendError(
+          ctx,
+          protocolError(500, 'internalError', 'Internal error; the server log has the details.'),
+        );
+      }
+    }
+  } finally {
+    services.log.info('request', {
+      id: ctx.requestId,
+      method: ctx.method,
+      path: ctx.path.slice(0, 300),
+      status: res.statusCode,
+      ms: Math.round(performance.now() - started),
+      ...ctx.logFields,
+    });
+  }
+}
+
+async function dispatch(app: Services, ctx: Context, route: Route): Promise<void> {
+  const m = ctx.method;
+  switch (route.name) {
+    case 'healthz':
+      return sendText(ctx, 200, 'ok\n');
+    case 'upload':
+      if (ctx.query.has('upload_id')) {
+        if (m === 'PUT' || m === 'POST' || m === 'DELETE')
+          return sessionRequest(app, ctx, route.bucket);
+        throw methodNotAllowed(ctx, 'PUT, POST or DELETE');
+      }
+      if (m !== 'POST') throw methodNotAllowed(ctx, 'POST');
+      return startUpload(app, ctx, route.bucket);
+    case 'buckets':
+      if (m === 'GET') return listBuckets(app, ctx);
+      if (m === 'POST') return insertBucket(app, ctx);
+      throw methodNotAllowed(ctx, 'GET or POST');
+    case 'bucket':
+      if (m === 'GET') return getBucket(app, ctx, route.bucket);
+      if (m === 'DELETE') return deleteBucket(app, ctx, route.bucket);
+      throw methodNotAllowed(ctx, 'GET or DELETE');
+    case 'objects':
+      if (m === 'GET') return listObjects(app, ctx, route.bucket);
+      throw methodNotAllowed(ctx, 'GET');
+    case 'object':
+      if (m === 'GET' || m === 'HEAD') return getObject(app, ctx, route.bucket, route.object);
+      if (m === 'DELETE') return deleteObject(app, ctx, route.bucket, route.object);
+      throw methodNotAllowed(ctx, 'GET or DELETE');
+    case 'download':
+      if (m === 'GET' || m === 'HEAD') return downloadObject(app, ctx, route.bucket, route.object);
+      throw methodNotAllowed(ctx, 'GET');
+  }
+}
+
+function startUpload(app: Services, ctx: Context, bucket: string): Promise<void> {
+  const type = ctx.query.get('uploadType');
+  if (type === 'resumable') return initiateResumable(app, ctx, bucket);
+  throw badRequest(
+    `Unsupported uploadType "${(type ?? '').slice(0, 40)}": this server accepts uploadType=resumable.`,
+  );
+}
+
+function baseUrlOf(req: IncomingMessage, options: HandlerOptions): string {
+  if (options.publicUrl) return options.publicUrl;
+  const host = req.headers.host;
+  // The Host header ends up in links we hand out: accept only a plain host[:port].
+  if (host && /^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/.test(host))
+    return `${options.scheme}://${host}`;
+  const address = req.socket.localAddress ?? '127.0.0.1';
+  const shown = address.includes(':') ? `[${address}]` : address;
+  return `${options.scheme}://${shown}:${req.socket.localPort ?? 80}`;
+}

@@ -1,0 +1,32 @@
+import { protocolError, type ProtocolError } from '@spool/core';
+
+/** A request that cannot be served, with the answer it gets. */
+export class HttpError extends Error {
+  constructor(readonly error: ProtocolError) {
+    super(error.message);
+  }
+}
+
+export function badRequest(message: string, reason = 'invalid'): HttpError {
+  return new HttpError(protocolError(400, reason, message));
+}
+
+/** Maps storage failures that are the environment's fault, not a bug, to retryable answers. */
+export function environmentError(error: unknown): ProtocolError | undefined {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'ENOSPC' || code === 'EDQUOT') {
+    return protocolError(
+      503,
+      'backendError',
+      'The server is out of storage space; nothing from this request past the last acknowledged byte was kept. Retry later.',
+    );
+  }
+  if (code === 'EMFILE' || code === 'ENFILE') {
+    return protocolError(
+      503,
+      'backendError',
+      'The server has too many open files right now. Retry later.',
+    );
+  }
+  return undefined;
+}

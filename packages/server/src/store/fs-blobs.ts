@@ -1,0 +1,179 @@
+import { open, stat, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { BlobStore, BlobWriter } from './types.js';
+import { isNotFound, removeDurable, syncDir } from './fs-util.js';
+
+/** Bytes waiting for the disk before `write` makes the caller wait. */
+const MAX_PENDING_BYTES = 8 * 1024 * 1024;
+/** At most this many buffers go into one writev call. */
+const MAX_BATCH_BUFFERS = 256;
+
+/** Blobs as files in one directory: session data is appended, and the file becomes the object. */
+export class FsBlobStore implements BlobStore {
+  constructor(private readonly dir: string) {}
+
+  pathOf(blobId: string): string {
+    return join(this.dir, blobId);
+  }
+
+  async openWriter(blobId: string, offset: number): Promise<BlobWriter> {
+    const path = this.pathOf(blobId);
+    let created = false;
+    let handle: FileHandle;
+    try {
+      handle = await open(path, 'r+');
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+      handle = await open(path, 'w+');
+      created = true;
+    }
+    try {
+      const { size } = await handle.stat();
+      if (size < offset) {
+        throw new Error(
+          `Blob ${blobId} holds ${size} bytes, fewer than the ${offset} recorded as stored.`,
+        );
+      }
+      if (size > offset) await handle.truncate(offset);
+    } catch (error) {
+      await handle.close();
+      throw error;
+    }
+    return new FileBlobWriter(handle, offset, created ? this.dir : undefined);
+  }
+
+  async read(blobId: string, start: number, end: number): Promise<NodeJS.ReadableStream> {
+    const handle = await open(this.pathOf(blobId), 'r');
+    return handle.createReadStream({ start, end, highWaterMark: 256 * 1024 });
+  }
+
+  async size(blobId: string): Promise<number | undefined> {
+    try {
+      return (await stat(this.pathOf(blobId))).size;
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+  }
+
+  async delete(blobId: string): Promise<void> {
+    await removeDurable(this.pathOf(blobId));
+  }
+
+  async close(): Promise<void> {}
+}
+
+/**
+ * Appends with positional writes, one writev in flight at a time while the next batch gathers,
+ * so the network and the disk work in parallel without unbounded buffering.
+ */
+class FileBlobWriter implements BlobWriter {
+  private pending: Uint8Array[] = [];
+  private pendingBytes = 0;
+  private position: number;
+  private flushing: Promise<void> | undefined;
+  private failure: Error | undefined;
+  private waiters: (() => void)[] = [];
+  private closed = false;
+
+  constructor(
+    private readonly handle: FileHandle,
+    offset: number,
+    /** Set when the file was just created: its directory entry must be made durable once. */
+    private newFileDir: string | undefined,
+  ) {
+    this.position = offset;
+  }
+
+  /** A failed background write surfaces on the next call. */
+  private throwIfFailed(): void {
+    if (this.failure) throw this.failure;
+  }
+
+  async write(bytes: Uint8Array): Promise<void> {
+    this.throwIfFailed();
+    if (this.closed) throw new Error('write after the blob writer was closed');
+    if (bytes.length === 0) return;
+    this.pending.push(bytes);
+    this.pendingBytes += bytes.length;
+    this.flushing ??= this.flush();
+    if (this.pendingBytes >= MAX_PENDING_BYTES) {
+      await new Promise<void>((resolve) => this.waiters.push(resolve));
+      this.throwIfFailed();
+    }
+  }
+
+  private async flush(): Promise<void> {
+    try {
+      while (this.pending.length > 0) {
+        const batch = this.pending.splice(0, MAX_BATCH_BUFFERS);
+        const bytes = batch.reduce((n, b) => n + b.length, 0);
+        let written = 0;
+        while (written < bytes) {
+          const rest = written === 0 ? batch : remainder(batch, written);
+          const { bytesWritten } = await this.handle.writev(rest, this.position + written);
+          written += bytesWritten;
+        }
+        this.position += bytes;
+        this.pendingBytes -= bytes;
+        if (this.pendingBytes < MAX_PENDING_BYTES) this.wake();
+      }
+    } catch (error) {
+      this.failure = error instanceof Error ? error : new Error(String(error));
+      this.pending = [];
+      this.wake();
+    } finally {
+      this.flushing = undefined;
+    }
+  }
+
+  private wake(): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const w of waiters) w();
+  }
+
+  private async drain(): Promise<void> {
+    while (this.flushing) await this.flushing;
+    this.throwIfFailed();
+  }
+
+  async commit(offset: number, final: boolean): Promise<void> {
+    await this.drain();
+    if (offset > this.position)
+      throw new Error(`cannot commit ${offset} bytes: only ${this.position} were written`);
+    if (final && offset < this.position) await this.handle.truncate(offset);
+    await this.handle.datasync();
+    if (this.newFileDir !== undefined) {
+      await syncDir(this.newFileDir);
+      this.newFileDir = undefined;
+    }
+    if (final) await this.close();
+  }
+
+  async abandon(): Promise<void> {
+    await this.drain().catch(() => undefined);
+    await this.close();
+  }
+
+  private async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.handle.close();
+  }
+}
+
+/** The buffers of `batch` after its first `skip` bytes. */
+function remainder(batch: Uint8Array[], skip: number): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  let left = skip;
+  for (const b of batch) {
+    if (left >= b.length) {
+      left -= b.length;
+      continue;
+    }
+    out.push(left > 0 ? b.subarray(left) : b);
+    left = 0;
+  }
+  return out;
+}

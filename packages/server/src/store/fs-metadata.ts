@@ -1,0 +1,266 @@
+import { createHash } from 'node:crypto';
+import { mkdir, opendir, readFile, readdir, rm, rmdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { compareNames, preconditionFailed, preconditionsHold } from '@spool/core';
+import { sessionKey } from '../ids.js';
+import { KeyedMutex } from '../locks.js';
+import {
+  isNotFound,
+  makeDirDurable,
+  readJsonIfExists,
+  removeDurable,
+  writeFileAtomic,
+} from './fs-util.js';
+import { listNames } from './listing.js';
+import type {
+  BucketRecord,
+  CompleteResult,
+  ListObjectsPage,
+  ListObjectsQuery,
+  MetadataStore,
+  ObjectRecord,
+  SessionRecord,
+} from './types.js';
+import { GenerationClock } from './generation.js';
+
+const readText = (p: string) => readFile(p, 'utf8');
+
+/**
+ * Metadata as small JSON files, each replaced atomically (write, fsync, rename, fsync the
+ * directory). File names are hashes, never user input:
+ *
+ *   sessions/<sha256 of session id>.json
+ *   buckets/<bucket>/bucket.json           (bucket names are validated to a safe alphabet)
+ *   buckets/<bucket>/objects/<sha256 of object name>.json
+ */
+export class FsMetadataStore implements MetadataStore {
+  private readonly objectLocks = new KeyedMutex();
+  private readonly generations = new GenerationClock();
+  /** Sorted object names per bucket, built on the first listing of that bucket. */
+  private readonly nameIndex = new Map<string, Promise<string[]>>();
+
+  constructor(
+    private readonly root: string,
+    private readonly tmpDir: string,
+  ) {}
+
+  static async open(root: string, tmpDir: string): Promise<FsMetadataStore> {
+    await mkdir(join(root, 'sessions'), { recursive: true });
+    await mkdir(join(root, 'buckets'), { recursive: true });
+    return new FsMetadataStore(root, tmpDir);
+  }
+
+  private bucketDir(bucket: string): string {
+    return join(this.root, 'buckets', bucket);
+  }
+
+  private objectPath(bucket: string, name: string): string {
+    return join(
+      this.bucketDir(bucket),
+      'objects',
+      `${createHash('sha256').update(name).digest('hex')}.json`,
+    );
+  }
+
+  private sessionPath(id: string): string {
+    return join(this.root, 'sessions', `${sessionKey(id)}.json`);
+  }
+
+  async createBucket(bucket: BucketRecord): Promise<'created' | 'exists'> {
+    return this.objectLocks.run(`bucket:${bucket.name}`, async () => {
+      if (await this.getBucket(bucket.name)) return 'exists';
+      await makeDirDurable(this.bucketDir(bucket.name));
+      await makeDirDurable(join(this.bucketDir(bucket.name), 'objects'));
+      await writeFileAtomic(
+        this.tmpDir,
+        join(this.bucketDir(bucket.name), 'bucket.json'),
+        JSON.stringify(bucket),
+      );
+      return 'created';
+    });
+  }
+
+  async getBucket(name: string): Promise<BucketRecord | undefined> {
+    return readJsonIfExists<BucketRecord>(join(this.bucketDir(name), 'bucket.json'), readText);
+  }
+
+  async listBuckets(): Promise<BucketRecord[]> {
+    const names = (await readdir(join(this.root, 'buckets'))).sort(compareNames);
+    const out: BucketRecord[] = [];
+    for (const name of names) {
+      const bucket = await this.getBucket(name);
+      if (bucket) out.push(bucket);
+    }
+    return out;
+  }
+
+  async deleteBucket(name: string): Promise<'deleted' | 'not-found' | 'not-empty'> {
+    return this.objectLocks.run(`bucket:${name}`, async () => {
+      if (!(await this.getBucket(name))) return 'not-found';
+      const objects = join(this.bucketDir(name), 'objects');
+      if ((await readdir(objects)).length > 0) return 'not-empty';
+      await removeDurable(join(this.bucketDir(name), 'bucket.json'));
+      await rmdir(objects);
+      await rmdir(this.bucketDir(name));
+      this.nameIndex.delete(name);
+      return 'deleted';
+    });
+  }
+
+  async createSession(session: SessionRecord): Promise<void> {
+    await this.putSession(session);
+  }
+
+  async getSession(id: string): Promise<SessionRecord | undefined> {
+    return readJsonIfExists<SessionRecord>(this.sessionPath(id), readText);
+  }
+
+  async putSession(session: SessionRecord): Promise<void> {
+    await writeFileAtomic(this.tmpDir, this.sessionPath(session.id), JSON.stringify(session));
+  }
+
+  async deleteSession(id: string): Promise<void> {
+    await removeDurable(this.sessionPath(id));
+  }
+
+  async *expiredSessions(now: number): AsyncIterable<SessionRecord> {
+    for await (const session of this.allSessions()) {
+      if (session.expiresAt <= now) yield session;
+    }
+  }
+
+  /** Every session record, read one at a time (memory does not grow with their number). */
+  async *allSessions(): AsyncIterable<SessionRecord> {
+    const dir = await opendir(join(this.root, 'sessions'));
+    for await (const entry of dir) {
+      if (!entry.name.endsWith('.json')) continue;
+      const session = await readJsonIfExists<SessionRecord>(join(dir.path, entry.name), readText);
+      if (session) yield session;
+    }
+  }
+
+  async getObject(bucket: string, name: string): Promise<ObjectRecord | undefined> {
+    return readJsonIfExists<ObjectRecord>(this.objectPath(bucket, name), readText);
+  }
+
+  private names(bucket: string): Promise<string[]> {
+    let index = this.nameIndex.get(bucket);
+    if (!index) {
+      index = this.loadNames(bucket);
+      this.nameIndex.set(bucket, index);
+      index.catch(() => this.nameIndex.delete(bucket));
+    }
+    return index;
+  }
+
+  private async loadNames(bucket: string): Promise<string[]> {
+    const names: string[] = [];
+    const dir = await opendir(join(this.bucketDir(bucket), 'objects'));
+    for await (const entry of dir) {
+      if (!entry.name.endsWith('.json')) continue;
+      const object = await readJsonIfExists<ObjectRecord>(join(dir.path, entry.name), readText);
+      if (object) names.push(object.name);
+    }
+    return names.sort(compareNames);
+  }
+
+  private async updateIndex(bucket: string, name: string, present: boolean): Promise<void> {
+    const index = this.nameIndex.get(bucket);
+    if (!index) return;
+    const names = await index;
+    const at = lowerBound(names, name);
+    const found = names[at] === name;
+    if (present && !found) names.splice(at, 0, name);
+    if (!present && found) names.splice(at, 1);
+  }
+
+  async listObjects(bucket: string, query: ListObjectsQuery): Promise<ListObjectsPage> {
+    const names = await this.names(bucket);
+    const page = await listNames((from) => iterateFrom(names, from), query);
+    const items: ObjectRecord[] = [];
+    for (const name of page.names) {
+      const object = await this.getObject(bucket, name);
+      if (object) items.push(object);
+    }
+    return { items, prefixes: page.prefixes, nextAfter: page.nextAfter };
+  }
+
+  async completeUpload(
+    session: SessionRecord,
+    draft: Omit<ObjectRecord, 'generation'>,
+  ): Promise<CompleteResult> {
+    return this.objectLocks.run(`object:${draft.bucket}/${draft.name}`, async () => {
+      const current = await this.getObject(draft.bucket, draft.name);
+      if (!preconditionsHold(session.preconditions, current)) {
+        const error = preconditionFailed();
+        await this.putSession({ ...session, status: 'failed', failure: error });
+        return { ok: false, error };
+      }
+      const object: ObjectRecord = {
+        ...draft,
+        generation: this.generations.next(current?.generation),
+      };
+      // A crash between these two writes leaves an active session whose blob is the current
+      // object's: `recover` marks such sessions final.
+      await writeFileAtomic(
+        this.tmpDir,
+        this.objectPath(object.bucket, object.name),
+        JSON.stringify(object),
+      );
+      await this.updateIndex(object.bucket, object.name, true);
+      await this.putSession({ ...session, status: 'final', object });
+      return { ok: true, object, replaced: current };
+    });
+  }
+
+  async putObjectMetadata(object: ObjectRecord): Promise<void> {
+    await this.objectLocks.run(`object:${object.bucket}/${object.name}`, async () => {
+      await writeFileAtomic(
+        this.tmpDir,
+        this.objectPath(object.bucket, object.name),
+        JSON.stringify(object),
+      );
+    });
+  }
+
+  async deleteObject(
+    bucket: string,
+    name: string,
+    generation: string,
+  ): Promise<ObjectRecord | undefined> {
+    return this.objectLocks.run(`object:${bucket}/${name}`, async () => {
+      const current = await this.getObject(bucket, name);
+      if (!current || current.generation !== generation) return undefined;
+      await removeDurable(this.objectPath(bucket, name));
+      await this.updateIndex(bucket, name, false);
+      return current;
+    });
+  }
+
+  /** Removes temporary files left by a crash in the middle of an atomic write. */
+  async clearTmp(): Promise<void> {
+    try {
+      for (const name of await readdir(this.tmpDir))
+        await rm(join(this.tmpDir, name), { force: true });
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+    }
+  }
+
+  async close(): Promise<void> {}
+}
+
+function lowerBound(names: string[], name: string): number {
+  let lo = 0;
+  let hi = names.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (compareNames(names[mid]!, name) < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+function* iterateFrom(names: string[], from: string): Iterable<string> {
+  for (let i = lowerBound(names, from); i < names.length; i++) yield names[i]!;
+}

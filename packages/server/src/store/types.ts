@@ -1,0 +1,146 @@
+import type {
+  DeclaredHashes,
+  HashState,
+  ObjectMetadata,
+  Preconditions,
+  ProtocolError,
+  SessionStatus,
+  StoredObject,
+} from '@spool/core';
+
+/** Which API started a session: the answers to its requests differ in shape. */
+export type SessionApi = 'json' | 'xml';
+
+/** Everything the server keeps about one resumable upload session. */
+export interface SessionRecord {
+  readonly id: string;
+  /** Where the session's bytes live; becomes the object's data on completion. */
+  readonly blobId: string;
+  readonly api: SessionApi;
+  readonly bucket: string;
+  readonly name: string;
+  readonly metadata: ObjectMetadata;
+  /** Hashes the client declared in the initiation body, checked at completion. */
+  readonly declaredHashes: DeclaredHashes;
+  readonly preconditions: Preconditions;
+  /** X-Upload-Content-Length. */
+  readonly declaredSize: number | undefined;
+  /** The Origin of the initiation: the only origin this session answers (CORS). */
+  readonly origin: string | undefined;
+  readonly createdAt: number;
+  readonly expiresAt: number;
+  readonly status: SessionStatus;
+  /** Bytes stored durably. */
+  readonly persisted: number;
+  /** The object size, once a Content-Range has given it. */
+  readonly total: number | undefined;
+  /** CRC32C and MD5 of the first `persisted` bytes. */
+  readonly hash: HashState;
+  /** For failed sessions: the error every later request gets. */
+  readonly failure?: ProtocolError;
+  /** For final sessions: the object they created, replayed to later requests. */
+  readonly object?: StoredObject;
+}
+
+/** An object as the metadata store keeps it: the resource plus where its bytes are. */
+export interface ObjectRecord extends StoredObject {
+  readonly blobId: string;
+}
+
+export interface BucketRecord {
+  readonly name: string;
+  readonly timeCreated: string;
+  readonly updated: string;
+  readonly metageneration: string;
+  readonly location: string;
+  readonly storageClass: string;
+}
+
+export interface ListObjectsQuery {
+  readonly prefix: string;
+  readonly delimiter: string | undefined;
+  /** List names strictly after this one (the page token). */
+  readonly after: string | undefined;
+  readonly maxResults: number;
+  readonly startOffset: string | undefined;
+  readonly endOffset: string | undefined;
+  readonly includeTrailingDelimiter: boolean;
+}
+
+export interface ListObjectsPage {
+  readonly items: ObjectRecord[];
+  readonly prefixes: string[];
+  /** The last name (or prefix) this page covered, when there is more. */
+  readonly nextAfter: string | undefined;
+}
+
+export type CompleteResult =
+  | {
+      readonly ok: true;
+      readonly object: ObjectRecord;
+      readonly replaced: ObjectRecord | undefined;
+    }
+  | { readonly ok: false; readonly error: ProtocolError };
+
+/** Sessions, objects and buckets. Implementations: the data directory, PostgreSQL. */
+export interface MetadataStore {
+  createBucket(bucket: BucketRecord): Promise<'created' | 'exists'>;
+  getBucket(name: string): Promise<BucketRecord | undefined>;
+  listBuckets(): Promise<BucketRecord[]>;
+  /** Deletes an empty bucket; 'not-empty' if it holds objects. */
+  deleteBucket(name: string): Promise<'deleted' | 'not-found' | 'not-empty'>;
+
+  createSession(session: SessionRecord): Promise<void>;
+  getSession(id: string): Promise<SessionRecord | undefined>;
+  /** Replaces a session record atomically and durably. */
+  putSession(session: SessionRecord): Promise<void>;
+  deleteSession(id: string): Promise<void>;
+  /** Sessions whose expiry is before `now`. */
+  expiredSessions(now: number): AsyncIterable<SessionRecord>;
+
+  getObject(bucket: string, name: string): Promise<ObjectRecord | undefined>;
+  listObjects(bucket: string, query: ListObjectsQuery): Promise<ListObjectsPage>;
+  /**
+   * Atomically: checks the session's preconditions against the current object, stores `object`
+   * with a new generation (greater than the current one) and marks the session final with it.
+   */
+  completeUpload(
+    session: SessionRecord,
+    object: Omit<ObjectRecord, 'generation'>,
+  ): Promise<CompleteResult>;
+  /** Replaces an object's metadata (PATCH); the generation stays, the metageneration grows. */
+  putObjectMetadata(object: ObjectRecord): Promise<void>;
+  deleteObject(bucket: string, name: string, generation: string): Promise<ObjectRecord | undefined>;
+
+  close(): Promise<void>;
+}
+
+/** Sequential writes into one session's data, from a given offset. */
+export interface BlobWriter {
+  /** Appends bytes; resolves when the writer can take more (back-pressure, not durability). */
+  write(bytes: Uint8Array): Promise<void>;
+  /**
+   * Makes the first `offset` bytes durable. With `final`, drops whatever was written past
+   * `offset` and ends the writer.
+   */
+  commit(offset: number, final: boolean): Promise<void>;
+  /** Ends the writer, keeping only what was committed. */
+  abandon(): Promise<void>;
+}
+
+/** Bytes of sessions and objects. Implementations: the data directory, S3. */
+export interface BlobStore {
+  /** Opens a session's data for writing at `offset`, dropping anything stored past it. */
+  openWriter(blobId: string, offset: number): Promise<BlobWriter>;
+  /** Bytes `start` to `end` inclusive. */
+  read(blobId: string, start: number, end: number): Promise<NodeJS.ReadableStream>;
+  /** How many bytes a blob holds, or undefined if it does not exist. */
+  size(blobId: string): Promise<number | undefined>;
+  delete(blobId: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface Stores {
+  readonly metadata: MetadataStore;
+  readonly blobs: BlobStore;
+}

@@ -1,0 +1,102 @@
+import { CHUNK_GRANULARITY, UploadHasher, type HashState, type WritePlan } from '@spool/core';
+import type { BodyEnd, BodyReader } from '../http/body.js';
+import type { BlobWriter } from '../store/types.js';
+
+/** Make progress durable during a long request at least this often (bytes, milliseconds). */
+const CHECKPOINT_BYTES = 64 * 1024 * 1024;
+const CHECKPOINT_MS = 10_000;
+
+export interface IngestResult {
+  /** Body bytes that arrived, resent (skipped) ones included. */
+  readonly received: number;
+  /** How the body stopped; 'overrun' when it went past the plan's limit. */
+  readonly end: BodyEnd | 'overrun';
+  /** Bytes written to the blob: the session's stored size plus the new bytes. */
+  readonly written: number;
+  /** The hash state after `offset` bytes, for the offsets a settlement can keep. */
+  hashAt(offset: number): HashState;
+}
+
+export interface IngestOptions {
+  /** Stored size and hash state before this request. */
+  readonly persisted: number;
+  readonly hash: HashState;
+  /**
+   * Called while a long body is still arriving, with a 256 KiB-aligned offset that has just been
+   * made durable in the blob, so the session record can say so too.
+   */
+  readonly checkpoint?: (persisted: number, hash: HashState) => Promise<void>;
+}
+
+/**
+ * Streams a request body into a session's blob: skips bytes already stored, hashes the new ones,
+ * and keeps the hash state at the last 256 KiB boundary so that an interrupted body can be kept
+ * up to that boundary without re-reading anything.
+ */
+export async function ingest(
+  body: BodyReader,
+  writer: BlobWriter,
+  plan: WritePlan,
+  options: IngestOptions,
+): Promise<IngestResult> {
+  const hasher = new UploadHasher(options.hash);
+  let received = 0;
+  let stored = options.persisted;
+  let boundary = { offset: options.persisted, hash: options.hash };
+  let checkpointed = options.persisted;
+  let checkpointTime = Date.now();
+  let end: BodyEnd | 'overrun';
+
+  while (true) {
+    const chunk = await body.next();
+    if (typeof chunk === 'string') {
+      end = chunk;
+      break;
+    }
+    const chunkStart = plan.start + received;
+    received += chunk.length;
+    const chunkEnd = plan.start + received;
+    if (chunkEnd > plan.limit) {
+      body.stop('interrupted');
+      end = 'overrun';
+      break;
+    }
+    if (chunkEnd <= stored) continue;
+    const data = chunkStart < stored ? chunk.subarray(stored - chunkStart) : chunk;
+    for (let p = 0; p < data.length;) {
+      const at = stored + p;
+      const take = Math.min(data.length - p, CHUNK_GRANULARITY - (at % CHUNK_GRANULARITY));
+      hasher.update(data.subarray(p, p + take));
+      p += take;
+      if ((stored + p) % CHUNK_GRANULARITY === 0)
+        boundary = { offset: stored + p, hash: hasher.save() };
+    }
+    await writer.write(data);
+    stored += data.length;
+
+    if (
+      options.checkpoint &&
+      boundary.offset > checkpointed &&
+      (boundary.offset - checkpointed >= CHECKPOINT_BYTES ||
+        Date.now() - checkpointTime >= CHECKPOINT_MS)
+    ) {
+      await writer.commit(boundary.offset, false);
+      await options.checkpoint(boundary.offset, boundary.hash);
+      checkpointed = boundary.offset;
+      checkpointTime = Date.now();
+    }
+  }
+
+  const final = { offset: stored, hash: undefined as HashState | undefined };
+  return {
+    received,
+    end,
+    written: stored,
+    hashAt(offset: number): HashState {
+      if (offset === final.offset) return (final.hash ??= hasher.save());
+      if (offset === boundary.offset) return boundary.hash;
+      if (offset === options.persisted) return options.hash;
+      throw new Error(`no hash state kept for offset ${offset}`);
+    },
+  };
+}

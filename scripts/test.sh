@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# `npm test`: builds, checks lint and formatting, then runs every suite (unit tests next to the
+# code in packages/*/src, end-to-end suites in tests/src) against real processes.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+npx tsc -b
+npm run --silent lint
+
+mapfile -t suites < <(find packages/*/dist tests/dist -name '*.test.js' | sort)
+# A hung test fails after the timeout instead of blocking CI.
+node --test --test-reporter=spec --test-timeout=300000 "${suites[@]}"

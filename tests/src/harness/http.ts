@@ -1,0 +1,110 @@
+import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { connect } from 'node:net';
+
+export interface RawResponse {
+  readonly status: number;
+  readonly statusMessage: string;
+  readonly headers: IncomingHttpHeaders;
+  readonly body: Buffer;
+  text(): string;
+  json<T = Record<string, unknown>>(): T;
+}
+
+export interface RawRequest {
+  readonly method: string;
+  readonly url: string;
+  readonly headers?: Record<string, string | number>;
+  /** A body sent with Content-Length, or, as an array, chunk by chunk (chunked encoding). */
+  readonly body?: Buffer | string | Buffer[];
+}
+
+/** One HTTP request with full control over headers; the body is returned whole. */
+export function send(req: RawRequest): Promise<RawResponse> {
+  return new Promise((resolve, reject) => {
+    const r = httpRequest(
+      req.url,
+      { method: req.method, headers: req.headers ?? {}, agent: false },
+      (res) => {
+        const parts: Buffer[] = [];
+        res.on('data', (c: Buffer) => parts.push(c));
+        res.on('error', reject);
+        res.on('end', () =>
+          resolve(
+            response(res.statusCode!, res.statusMessage ?? '', res.headers, Buffer.concat(parts)),
+          ),
+        );
+      },
+    );
+    r.on('error', reject);
+    if (Array.isArray(req.body)) {
+      for (const chunk of req.body) r.write(chunk);
+      r.end();
+    } else {
+      r.end(req.body);
+    }
+  });
+}
+
+function response(
+  status: number,
+  statusMessage: string,
+  headers: IncomingHttpHeaders,
+  body: Buffer,
+): RawResponse {
+  return {
+    status,
+    statusMessage,
+    headers,
+    body,
+    text: () => body.toString('utf8'),
+    json: <T>() => JSON.parse(body.toString('utf8')) as T,
+  };
+}
+
+/**
+ * Sends the headers and the first `sendBytes` of a body that announces more, then cuts the
+ * connection: what a client whose network died mid-chunk looks like to the server.
+ */
+export async function sendAndCut(
+  url: string,
+  method: string,
+  headers: Record<string, string | number>,
+  body: Buffer,
+  sendBytes: number,
+): Promise<void> {
+  const target = new URL(url);
+  const socket = connect(Number(target.port), target.hostname);
+  await new Promise<void>((resolve, reject) =>
+    socket.once('connect', resolve).once('error', reject),
+  );
+  const lines = [`${method} ${target.pathname}${target.search} HTTP/1.1`, `Host: ${target.host}`];
+  for (const [k, v] of Object.entries(headers)) lines.push(`${k}: ${v}`);
+  socket.write(`${lines.join('\r\n')}\r\n\r\n`);
+  await new Promise<void>((resolve) => socket.write(body.subarray(0, sendBytes), () => resolve()));
+  // Give the server a moment to read what was sent before the connection goes away.
+  await new Promise((r) => setTimeout(r, 100));
+  socket.resetAndDestroy();
+  await new Promise((r) => setTimeout(r, 50));
+}
+
+/** Writes raw bytes (a possibly malformed request) and returns whatever comes back. */
+export async function sendRaw(url: string, raw: Buffer | string, waitMs = 2000): Promise<string> {
+  const target = new URL(url);
+  const socket = connect(Number(target.port), target.hostname);
+  const parts: Buffer[] = [];
+  socket.on('data', (c: Buffer) => parts.push(c));
+  socket.on('error', () => undefined);
+  await new Promise<void>((resolve, reject) =>
+    socket.once('connect', resolve).once('error', reject),
+  );
+  socket.write(raw);
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, waitMs);
+    socket.once('close', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+  socket.destroy();
+  return Buffer.concat(parts).toString('utf8');
+}

@@ -1,0 +1,111 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { after } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * Children still running. A failed test may skip its own clean-up, and the test process would
+ * then wait on their pipes forever. Once the file's tests are done, leftover children stop
+ * holding the process open (its own `after` hooks may still use them), and die with it.
+ */
+const running = new Set<ChildProcess>();
+after(() => {
+  for (const child of running) {
+    child.unref();
+    for (const pipe of [child.stdout, child.stderr]) (pipe as unknown as { unref(): void }).unref();
+  }
+});
+process.once('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
+export const repoRoot = resolve(fileURLToPath(import.meta.url), '../../../..');
+export const spoolBin = join(repoRoot, 'packages/cli/bin/spool.js');
+
+export interface SpoolProcessOptions {
+  /** Reuse a data directory (to restart on the same data); a fresh temporary one by default. */
+  readonly dataDir?: string;
+  readonly buckets?: readonly string[];
+  readonly args?: readonly string[];
+  readonly env?: Record<string, string>;
+}
+
+/** A real `spool serve` process on a free port. */
+export class SpoolProcess {
+  private constructor(
+    readonly url: string,
+    readonly dataDir: string,
+    readonly child: ChildProcess,
+    private readonly ownsDataDir: boolean,
+    private readonly stderrLines: string[],
+    private readonly options: SpoolProcessOptions,
+  ) {}
+
+  static async start(options: SpoolProcessOptions = {}): Promise<SpoolProcess> {
+    const ownsDataDir = options.dataDir === undefined;
+    const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'spool-test-')));
+    const args = [spoolBin, 'serve', '--port', '0', '--data', dataDir, '--log-level', 'warn'];
+    for (const b of options.buckets ?? ['test-bucket']) args.push('--bucket', b);
+    args.push(...(options.args ?? []));
+    const child = spawn(process.execPath, args, {
+      env: { ...process.env, ...options.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    running.add(child);
+    child.once('exit', () => running.delete(child));
+    const stderrLines: string[] = [];
+    createInterface({ input: child.stderr }).on('line', (line) => {
+      stderrLines.push(line);
+      if (stderrLines.length > 500) stderrLines.shift();
+    });
+    const url = await new Promise<string>((resolvePromise, reject) => {
+      const lines = createInterface({ input: child.stdout });
+      const timer = setTimeout(
+        () => reject(new Error(`spool serve did not start:\n${stderrLines.join('\n')}`)),
+        15_000,
+      );
+      lines.once('line', (line) => {
+        clearTimeout(timer);
+        const m = /^listening on (http\S+)$/.exec(line);
+        if (m) resolvePromise(m[1]!);
+        else reject(new Error(`unexpected first line from spool serve: ${line}`));
+      });
+      child.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`spool serve exited with ${code}:\n${stderrLines.join('\n')}`));
+      });
+    });
+    return new SpoolProcess(url, dataDir, child, ownsDataDir, stderrLines, options);
+  }
+
+  get stderr(): string {
+    return this.stderrLines.join('\n');
+  }
+
+  /** SIGKILL: no chance to flush or clean up. */
+  async kill(): Promise<void> {
+    await this.signal('SIGKILL');
+  }
+
+  async signal(signal: NodeJS.Signals): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    const exited = new Promise((r) => this.child.once('exit', r));
+    this.child.kill(signal);
+    await exited;
+  }
+
+  /** A new process on the same data directory (the URL changes: a new port). */
+  async restart(): Promise<SpoolProcess> {
+    await this.kill();
+    return SpoolProcess.start({ ...this.options, dataDir: this.dataDir });
+  }
+
+  /** Stops the process and removes the data directory if the harness created it. */
+  async stop(): Promise<void> {
+    await this.signal('SIGTERM');
+    if (this.ownsDataDir) await rm(this.dataDir, { recursive: true, force: true });
+  }
+}
