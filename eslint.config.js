@@ -9,7 +9,7 @@ const nodeOnlyGlobals = [
   '__dirname',
   '__filename',
   'setImmediate',
-].map((name) => ({ name, message: 'packages/core must run in browsers: no Node.js globals.' }));
+].map((name) => ({ name, message: 'This code must run in browsers: no Node.js globals.' }));
 
 export default tseslint.config(
   { ignores: ['**/dist/**', '**/node_modules/**', '**/*.tsbuildinfo'] },
@@ -35,12 +35,21 @@ export default tseslint.config(
     },
   },
   {
-    files: ['packages/core/src/**/*.ts'],
-    ignores: ['packages/core/src/**/*.test.ts'],
+    // The core, and the client's universal entry point (everything but src/node), run in browsers.
+    files: ['packages/core/src/**/*.ts', 'packages/client/src/**/*.ts'],
+    ignores: ['**/*.test.ts', 'packages/client/src/node/**'],
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['node:*'], message: 'packages/core must run in browsers.' }] },
+        {
+          patterns: [
+            { group: ['node:*'], message: 'This code must run in browsers: no Node.js modules.' },
+            {
+              group: ['./node/*', '../node/*'],
+              message: "The universal entry point must not reach into './node'.",
+            },
+          ],
+        },
       ],
       'no-restricted-globals': ['error', ...nodeOnlyGlobals],
     },

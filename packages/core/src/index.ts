@@ -14,3 +14,4 @@ export * from './decision.js';
 export * from './preconditions.js';
 export * from './completion.js';
 export * from './object-resource.js';
+export * from './reconcile.js';

@@ -1,0 +1,752 @@
+import {
+  PRECONDITION_NAMES,
+  formatGoogHash,
+  parsePersistedRange,
+  reconcile,
+  type ObjectMetadata,
+  type Preconditions,
+} from '@spool/core';
+import {
+  DEFAULT_STALL_TIMEOUT,
+  requestHeaders,
+  statusHint,
+  type ConnectionOptions,
+} from './connection.js';
+import { SeekableCursor, StreamCursor, type Cursor } from './cursor.js';
+import {
+  DEFAULT_ENDPOINT,
+  normalizeEndpoint,
+  resolveDestination,
+  urls,
+  type Destination,
+  type ResolvedDestination,
+} from './destination.js';
+import {
+  DataLossError,
+  GaveUpError,
+  HttpError,
+  IntegrityError,
+  InvalidOptionsError,
+  NetworkError,
+  SessionGoneError,
+  StallError,
+  UploadError,
+  redactUrl,
+  type RequestContext,
+} from './errors.js';
+import { Emitter } from './events.js';
+import { exchange, serverMessage, type Exchange } from './exchange.js';
+import { integrityProblems, objectFromResponse, type ObjectResource } from './object.js';
+import { validateChunkSize, type RequestPlan } from './plan.js';
+import {
+  RetryBudget,
+  isRetryableNetworkError,
+  isRetryableStatus,
+  offsetExceedsUploaded,
+  parseRetryAfter,
+  retryPolicy,
+  type RetryOptions,
+  type RetryPolicy,
+} from './retry.js';
+import { abortReason, anySignal, sleep, untilAborted } from './signals.js';
+import { openSource, type OpenedSource, type UploadSource } from './sources.js';
+import { isStale, resumeKey, type ResumeStateStore } from './state-store.js';
+import type { RequestBody } from './transport.js';
+
+/** Chunk size for streams when none is given: GCS's recommendation. */
+export const DEFAULT_STREAM_CHUNK_SIZE = 8 * 1024 * 1024;
+
+export interface UploadOptions extends ConnectionOptions {
+  /**
+   * Send in chunks of this many bytes (a multiple of 256 KiB). Files, Blobs and bytes go in one
+   * streaming request without it; streams always go in chunks (8 MiB by default).
+   */
+  readonly chunkSize?: number;
+  /** The object's metadata (contentType, cacheControl, metadata…), sent when the session starts. */
+  readonly metadata?: ObjectMetadata;
+  /** Generation preconditions, checked by the server when the object is created. */
+  readonly preconditions?: Preconditions;
+  readonly retry?: RetryOptions;
+  /** Where to remember the session so that a later run can resume it. */
+  readonly stateStore?: ResumeStateStore;
+  /** Identifies the source's content across runs; files and Files have one already. */
+  readonly fingerprint?: string;
+  readonly onProgress?: (progress: Progress) => void;
+}
+
+export interface Progress {
+  /** Bytes the server has confirmed. Never decreases within a session (see `session` events). */
+  readonly acknowledged: number;
+  /** How far into the object the network has accepted bytes. Never decreases within a session. */
+  readonly sent: number;
+  /** Body bytes the network accepted in all, resent ones included. */
+  readonly transmitted: number;
+  /** The object's size, when known (for a stream, once it has ended). */
+  readonly total: number | undefined;
+}
+
+export interface SessionEvent {
+  readonly uri: string;
+  /** The session was remembered from an earlier run, or given by the caller. */
+  readonly resumed: boolean;
+  /** It replaces a session the server no longer knows (404/410): progress starts again at 0. */
+  readonly replaced: boolean;
+}
+
+export interface RetryEvent {
+  /** Failures in a row without progress, this one included. */
+  readonly attempt: number;
+  /** How long the client waits before trying again, in ms. */
+  readonly delay: number;
+  readonly error: Error;
+  readonly acknowledged: number;
+}
+
+export interface UploadEvents extends Record<string, unknown> {
+  progress: Progress;
+  session: SessionEvent;
+  retry: RetryEvent;
+  /** Something went wrong that does not stop the upload (the state store failed). */
+  warning: Error;
+}
+
+type Paused = { readonly kind: 'paused' };
+type Failed = { readonly kind: 'failed'; readonly error: Error; readonly retryAfter?: number };
+type SessionOutcome =
+  | { readonly kind: 'complete'; readonly object: ObjectResource }
+  | {
+      readonly kind: 'incomplete';
+      readonly persisted: number;
+      readonly context: RequestContext;
+      /** The answer to a request that sent (or finalized) rather than one that only asked. */
+      readonly sending: boolean;
+    }
+  | { readonly kind: 'gone'; readonly error: HttpError }
+  | Failed
+  | Paused;
+
+/** The reason a pause aborts the request in flight with. */
+class PauseSignal extends Error {}
+
+/**
+ * One upload. `start()` runs it and resolves to the object resource once the server has the
+ * object and its size and hashes match what was read from the source.
+ *
+ *   const upload = new Upload(file, 'gs://bucket/name', { transport });
+ *   upload.on('progress', (p) => console.log(p.acknowledged, p.total));
+ *   const object = await upload.start();
+ */
+export class Upload extends Emitter<UploadEvents> {
+  private readonly destination: ResolvedDestination;
+  private readonly endpoint: string;
+  private readonly policy: RetryPolicy;
+  private readonly budget: RetryBudget;
+  private readonly stallTimeout: number;
+  private readonly source: OpenedSource;
+  private readonly stop = new AbortController();
+  private pauseController = new AbortController();
+  private paused: { readonly promise: Promise<void>; readonly resume: () => void } | undefined;
+  private running: Promise<ObjectResource> | undefined;
+
+  private uri: string | undefined;
+  private storeKey: string | undefined;
+  private resumed = false;
+  /** The endpoint has answered at least once. */
+  private contacted = false;
+  private acknowledged = 0;
+  /** The end of the requests issued in this session: the server cannot have more. */
+  private handedOver = 0;
+  private sentOffset = 0;
+  private transmitted = 0;
+  private cursor: Cursor | undefined;
+
+  constructor(
+    source: UploadSource,
+    destination: Destination,
+    private readonly options: UploadOptions,
+  ) {
+    super();
+    // Everything that can be checked without the network is checked now, before any request.
+    validateChunkSize(options.chunkSize);
+    this.destination = resolveDestination(destination);
+    this.endpoint = normalizeEndpoint(options.endpoint ?? DEFAULT_ENDPOINT);
+    this.policy = retryPolicy(options.retry);
+    this.budget = new RetryBudget(this.policy);
+    this.stallTimeout = options.stallTimeout ?? DEFAULT_STALL_TIMEOUT;
+    if (!(this.stallTimeout > 0)) {
+      throw new InvalidOptionsError(
+        `stallTimeout must be a number of ms > 0; got ${this.stallTimeout}.`,
+      );
+    }
+    if (!options.transport) throw new InvalidOptionsError('A transport is required.');
+    this.source = openSource(source);
+    if (options.onProgress) this.on('progress', options.onProgress);
+  }
+
+  /** The session URI, once there is one. */
+  get sessionUri(): string | undefined {
+    return this.uri;
+  }
+
+  /** Runs the upload (once; later calls return the same promise). */
+  start(): Promise<ObjectResource> {
+    return (this.running ??= this.run());
+  }
+
+  /** Stops sending until `resume()`; the request in flight is abandoned. */
+  pause(): void {
+    if (this.paused) return;
+    let resume!: () => void;
+    const promise = new Promise<void>((r) => (resume = r));
+    this.paused = { promise, resume };
+    this.pauseController.abort(new PauseSignal());
+  }
+
+  /** Continues after `pause()`, from what the server has. */
+  resume(): void {
+    if (!this.paused) return;
+    this.pauseController = new AbortController();
+    const { resume } = this.paused;
+    this.paused = undefined;
+    resume();
+  }
+
+  private async run(): Promise<ObjectResource> {
+    const { signal, retry } = this.options;
+    const onAbort = () =>
+      this.stop.abort(signal?.reason ?? new DOMException('The upload was aborted.', 'AbortError'));
+    if (signal?.aborted) onAbort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const deadline =
+      retry?.deadline === undefined
+        ? undefined
+        : setTimeout(
+            () =>
+              this.stop.abort(
+                new GaveUpError(
+                  `The upload did not finish within its deadline of ${retry.deadline} ms (retry.deadline); the server has ${this.acknowledged} byte(s). It can be resumed.`,
+                  undefined,
+                ),
+              ),
+            retry.deadline,
+          );
+    const cursor = (this.cursor =
+      this.source.kind === 'seekable'
+        ? new SeekableCursor(this.source.source, this.options.chunkSize)
+        : new StreamCursor(
+            this.source.pieces,
+            this.options.chunkSize ?? DEFAULT_STREAM_CHUNK_SIZE,
+          ));
+    try {
+      return await this.loop(cursor);
+    } catch (error) {
+      // A session the server refused, or that cannot be trusted any more, is not worth resuming.
+      if (
+        error instanceof HttpError ||
+        error instanceof DataLossError ||
+        error instanceof IntegrityError ||
+        error instanceof SessionGoneError
+      ) {
+        await this.forget();
+      }
+      throw error;
+    } finally {
+      clearTimeout(deadline);
+      signal?.removeEventListener('abort', onAbort);
+      await cursor.close().catch(() => undefined);
+    }
+  }
+
+  private async loop(cursor: Cursor): Promise<ObjectResource> {
+    let query = await this.openSession(cursor);
+    while (true) {
+      await this.whilePaused();
+      const outcome = query ? await this.query() : await this.send(cursor);
+      query = false;
+      switch (outcome.kind) {
+        case 'complete':
+          return this.finish(cursor, outcome.object);
+        case 'incomplete':
+          await this.reconcile(cursor, outcome);
+          break;
+        case 'failed':
+          await this.backoff(outcome.error, outcome.retryAfter);
+          query = true;
+          break;
+        case 'paused':
+          query = true;
+          break;
+        case 'gone':
+          await this.replaceSession(cursor, outcome.error);
+          break;
+      }
+    }
+  }
+
+  /** Starts, or finds, the session. Returns whether to ask the server what it has first. */
+  private async openSession(cursor: Cursor): Promise<boolean> {
+    if (this.destination.kind === 'session') {
+      this.uri = this.destination.sessionUri;
+      this.resumeSession(cursor);
+      return true;
+    }
+    const store = this.options.stateStore;
+    const fingerprint =
+      this.options.fingerprint ??
+      (this.source.kind === 'seekable' ? this.source.source.fingerprint : undefined);
+    if (store && fingerprint !== undefined) {
+      this.storeKey = resumeKey({
+        endpoint: this.endpoint,
+        bucket: this.destination.bucket,
+        object: this.destination.object,
+        fingerprint,
+        initiation: [this.options.metadata ?? {}, this.options.preconditions ?? {}],
+      });
+      const key = this.storeKey;
+      const record = await this.storeCall(() => store.get(key));
+      if (record && !isStale(record, Date.now())) {
+        this.uri = record.sessionUri;
+        this.resumeSession(cursor);
+        return true;
+      }
+      if (record) await this.forget();
+    }
+    await this.createSession(cursor, false);
+    return false;
+  }
+
+  private resumeSession(cursor: Cursor): void {
+    this.resumed = true;
+    // An earlier run may have sent anything up to the end of the object.
+    this.handedOver = cursor.size() ?? Infinity;
+    this.emit('session', { uri: this.uri!, resumed: true, replaced: false });
+  }
+
+  private async createSession(cursor: Cursor, replaced: boolean): Promise<void> {
+    if (this.destination.kind !== 'object') throw new Error('unreachable: no object to create');
+    const { bucket, object } = this.destination;
+    const query = PRECONDITION_NAMES.map((name) => {
+      const value = this.options.preconditions?.[name];
+      return value === undefined ? '' : `&${name}=${encodeURIComponent(value)}`;
+    }).join('');
+    const url = urls.initiate(this.endpoint, bucket, object, query);
+    const metadata = this.options.metadata ?? {};
+    const size = cursor.size();
+    const body = new TextEncoder().encode(JSON.stringify(metadata));
+    const context: RequestContext = {
+      method: 'POST',
+      what: `start an upload session for gs://${bucket}/${object}`,
+      url,
+    };
+    while (true) {
+      await this.whilePaused();
+      const headers = {
+        ...(await this.headers(url)),
+        'content-type': 'application/json; charset=UTF-8',
+        ...(size !== undefined && { 'x-upload-content-length': String(size) }),
+        ...(metadata.contentType !== undefined && {
+          'x-upload-content-type': metadata.contentType,
+        }),
+      };
+      const outcome = await this.attempt(context, async (signal) => {
+        const ex = await exchange(
+          this.options.transport,
+          { method: 'POST', url, headers, body: bytesBody(body) },
+          { signal, stallTimeout: this.stallTimeout, context },
+        );
+        return this.initiationOutcome(ex, context, bucket);
+      });
+      if (outcome.kind === 'created') {
+        this.uri = new URL(outcome.location, url).href;
+        break;
+      }
+      // A lost answer to a retried POST leaves an unused session on the server: harmless, it
+      // expires in a week. Only the session whose Location arrives is used.
+      if (outcome.kind === 'failed') await this.backoff(outcome.error, outcome.retryAfter);
+    }
+    this.budget.progress();
+    this.acknowledged = 0;
+    this.handedOver = 0;
+    this.sentOffset = 0;
+    const key = this.storeKey;
+    const store = this.options.stateStore;
+    if (key !== undefined && store) {
+      const record = { sessionUri: this.uri, createdAt: Date.now() };
+      await this.storeCall(() => store.set(key, record));
+    }
+    this.emit('session', { uri: this.uri, resumed: false, replaced });
+  }
+
+  private initiationOutcome(
+    ex: Exchange,
+    context: RequestContext,
+    bucket: string,
+  ): { kind: 'created'; location: string } | Failed {
+    this.contacted = true;
+    const location = ex.header('location');
+    if ((ex.status === 200 || ex.status === 201) && location) return { kind: 'created', location };
+    const message = serverMessage(ex);
+    if (ex.status === 200 || ex.status === 201) {
+      throw new HttpError(
+        ex.status,
+        'no Location header',
+        context,
+        undefined,
+        'The server does not speak the GCS resumable upload protocol.',
+      );
+    }
+    const hint =
+      ex.status === 404
+        ? `Does the bucket "${bucket}" exist at ${this.endpoint}?`
+        : statusHint(ex.status, this.options.token !== undefined);
+    const error = new HttpError(
+      ex.status,
+      message,
+      context,
+      ex.header('x-guploader-uploadid'),
+      hint,
+    );
+    if (isRetryableStatus(ex.status)) {
+      return {
+        kind: 'failed',
+        error,
+        retryAfter: parseRetryAfter(ex.header('retry-after'), Date.now()),
+      };
+    }
+    throw error;
+  }
+
+  private async send(cursor: Cursor): Promise<SessionOutcome> {
+    const plan = await cursor.plan();
+    const hashes = plan.final ? (await cursor.digests()).hashes : undefined;
+    const contentRange = formatRange(plan, cursor.size());
+    const url = this.uri!;
+    const context: RequestContext = { method: 'PUT', what: `Content-Range: ${contentRange}`, url };
+    const headers = {
+      ...(await this.headers(url)),
+      'content-range': contentRange,
+      ...(hashes && { 'x-goog-hash': formatGoogHash(hashes) }),
+    };
+    const body = plan.end > plan.start ? cursor.body(plan) : undefined;
+    this.handedOver = Math.max(this.handedOver, plan.end);
+    let accepted = 0;
+    return this.attempt(context, async (signal) => {
+      const ex = await exchange(
+        this.options.transport,
+        {
+          method: 'PUT',
+          url,
+          headers,
+          body,
+          onSent: (bytes) => {
+            accepted += bytes;
+            this.sent(plan.start + accepted, bytes);
+          },
+        },
+        { signal, stallTimeout: this.stallTimeout, context },
+      );
+      return this.sessionOutcome(ex, context, true);
+    });
+  }
+
+  // A status query (Content-Range: bytes */*): what does the server have?
+  private query(): Promise<SessionOutcome> {
+    const url = this.uri!;
+    const context: RequestContext = {
+      method: 'PUT',
+      what: 'status query (Content-Range: bytes */*)',
+      url,
+    };
+    return this.attempt(context, async (signal) => {
+      const headers = { ...(await this.headers(url)), 'content-range': 'bytes */*' };
+      const ex = await exchange(
+        this.options.transport,
+        { method: 'PUT', url, headers },
+        { signal, stallTimeout: this.stallTimeout, context },
+      );
+      return this.sessionOutcome(ex, context, false);
+    });
+  }
+
+  private sessionOutcome(ex: Exchange, context: RequestContext, sending: boolean): SessionOutcome {
+    this.contacted = true;
+    if (ex.status === 200 || ex.status === 201) {
+      const object = objectFromResponse(ex);
+      if (object) return { kind: 'complete', object };
+      // A body cut short (the connection broke while the object was on its way): ask again.
+      return {
+        kind: 'failed',
+        error: new NetworkError(
+          `The answer to ${context.what} says the upload is complete (${ex.status}) but its object resource is missing or cut short.`,
+          undefined,
+        ),
+      };
+    }
+    const uploadId = ex.header('x-guploader-uploadid');
+    if (ex.status === 308) {
+      const persisted = parsePersistedRange(ex.header('range'));
+      if (persisted === undefined) {
+        throw new HttpError(
+          308,
+          `malformed Range header "${ex.header('range')}"`,
+          context,
+          uploadId,
+          'The server does not speak the GCS resumable upload protocol.',
+        );
+      }
+      return { kind: 'incomplete', persisted, context, sending };
+    }
+    const message = serverMessage(ex);
+    const exceeds = offsetExceedsUploaded(ex.status, message);
+    if (exceeds) {
+      throw new DataLossError(
+        'server-behind-request',
+        exceeds.offset,
+        exceeds.persisted,
+        `Data loss: the server has ${exceeds.persisted} byte(s), fewer than the ${exceeds.offset} it reported before this request (${context.method} ${context.what} answered ${ex.status}: ${message}). The upload cannot continue on this session; start a new upload.`,
+      );
+    }
+    const error = new HttpError(
+      ex.status,
+      message,
+      context,
+      uploadId,
+      statusHint(ex.status, this.options.token !== undefined),
+    );
+    if (ex.status === 404 || ex.status === 410) return { kind: 'gone', error };
+    if (isRetryableStatus(ex.status)) {
+      return {
+        kind: 'failed',
+        error,
+        retryAfter: parseRetryAfter(ex.header('retry-after'), Date.now()),
+      };
+    }
+    throw error;
+  }
+
+  /** The seed's cases: compare what the server has with what the client can send. */
+  private async reconcile(
+    cursor: Cursor,
+    { persisted: remote, context, sending }: Extract<SessionOutcome, { kind: 'incomplete' }>,
+  ): Promise<void> {
+    const result = reconcile({
+      ...cursor.window(),
+      remote,
+      acknowledged: this.acknowledged,
+      sent: this.handedOver,
+    });
+    if (result.kind === 'data-loss') {
+      throw new DataLossError(
+        result.scenario,
+        result.local,
+        result.remote,
+        `${result.message} (after ${context.method} ${context.what} on ${redactUrl(this.uri!)})`,
+      );
+    }
+    const progressed = remote > this.acknowledged;
+    this.acknowledge(remote);
+    await cursor.seek(result.offset);
+    if (progressed) this.budget.progress();
+    else if (sending) {
+      // A request that stored nothing is a failure like any other, or a server that never
+      // stores anything would be asked forever.
+      await this.backoff(
+        new UploadError(
+          'http',
+          `${context.method} ${context.what} was answered 308 but the server stored none of it (it has ${remote} byte(s)).`,
+        ),
+      );
+    }
+  }
+
+  /** 404 or 410: the session is gone. Start over on a new one if the source allows. */
+  private async replaceSession(cursor: Cursor, error: HttpError): Promise<void> {
+    await this.forget();
+    if (this.destination.kind === 'session') {
+      throw new SessionGoneError(
+        `The upload session is gone: ${error.message} It expired (sessions last a week), was cancelled, or failed; a session given by its URI cannot be replaced, so start a new upload to the object instead.`,
+      );
+    }
+    if (!cursor.rewindable()) {
+      throw new SessionGoneError(
+        `The upload session is gone after ${this.acknowledged} byte(s) were stored, and a stream cannot be read again from its start: ${error.message} Upload it again from the beginning.`,
+      );
+    }
+    // A remembered session that has expired is simply replaced; a session lost in the middle of
+    // this run counts as a failure, so a server that keeps losing sessions ends the upload.
+    const stale = this.resumed && this.acknowledged === 0;
+    this.resumed = false;
+    if (!stale) await this.backoff(error);
+    await cursor.seek(0);
+    await this.createSession(cursor, !stale);
+  }
+
+  private async finish(cursor: Cursor, object: ObjectResource): Promise<ObjectResource> {
+    const { size, hashes } = await cursor.digests();
+    const problems = integrityProblems(object, size, hashes);
+    if (problems.length > 0) {
+      const removed = await this.removeCorrupt(object);
+      throw new IntegrityError(
+        `The object the server stored is not what was read from the source: ${problems.join('; ')}. ${removed}`,
+      );
+    }
+    await this.forget();
+    this.acknowledge(size);
+    return object;
+  }
+
+  /**
+   * Deletes exactly the generation that came out wrong (ifGenerationMatch), so that no corrupt
+   * object stays behind and a newer upload of the same name is never touched.
+   */
+  private async removeCorrupt(object: ObjectResource): Promise<string> {
+    const { bucket, name, generation } = object;
+    if (bucket === undefined || name === undefined || generation === undefined) {
+      return 'The server did not say which object it created; check it and delete it.';
+    }
+    const url = `${urls.object(this.endpoint, bucket, name)}?ifGenerationMatch=${encodeURIComponent(generation)}`;
+    const context: RequestContext = {
+      method: 'DELETE',
+      what: `gs://${bucket}/${name}#${generation}`,
+      url,
+    };
+    try {
+      const ex = await exchange(
+        this.options.transport,
+        { method: 'DELETE', url, headers: await this.headers(url) },
+        { signal: this.stop.signal, stallTimeout: this.stallTimeout, context },
+      );
+      if (ex.status === 204 || ex.status === 200)
+        return `It has been deleted (generation ${generation}).`;
+      return `Deleting it failed (${ex.status} ${serverMessage(ex)}); delete gs://${bucket}/${name} generation ${generation} yourself.`;
+    } catch (error) {
+      return `Deleting it failed (${(error as Error).message}); delete gs://${bucket}/${name} generation ${generation} yourself.`;
+    }
+  }
+
+  /**
+   * Runs one request. Failures worth retrying come back as `failed`; a pause as `paused`;
+   * anything else (an abort, a fatal answer, a broken source) is thrown.
+   */
+  private async attempt<T>(
+    context: RequestContext,
+    run: (signal: AbortSignal) => Promise<T>,
+  ): Promise<T | Failed | Paused> {
+    const { signal, dispose } = anySignal(this.stop.signal, this.pauseController.signal);
+    try {
+      return await run(signal);
+    } catch (error) {
+      if (this.stop.signal.aborted) throw abortReason(this.stop.signal);
+      if (error instanceof PauseSignal) return { kind: 'paused' };
+      if (error instanceof StallError) return { kind: 'failed', error };
+      if (error instanceof NetworkError) {
+        if (isRetryableNetworkError(error.errno, this.contacted)) return { kind: 'failed', error };
+        throw new NetworkError(
+          `Cannot reach ${this.endpoint}: ${error.message} (${context.method} ${context.what}). Check the endpoint (--endpoint, $SPOOL_ENDPOINT) and that the server is running.`,
+          error.errno,
+          { cause: error },
+        );
+      }
+      throw error;
+    } finally {
+      dispose();
+    }
+  }
+
+  /** Waits before the next attempt, or gives up when the budget or the deadline is spent. */
+  private async backoff(error: Error, retryAfter?: number): Promise<void> {
+    const delay = this.budget.failure(retryAfter);
+    if (delay === undefined) {
+      const have = `the server has ${this.acknowledged} byte(s)${this.cursor?.size() === undefined ? '' : ` of ${this.cursor.size()}`}`;
+      throw new GaveUpError(
+        this.policy.retries === 0
+          ? `Retries are off (retry.retries is 0), so the first failure ends the upload; ${have}. ${error.message}`
+          : `Gave up after ${this.policy.retries} retries in a row without progress (retry.retries); ${have}. Last failure: ${error.message}`,
+        error,
+      );
+    }
+    this.emit('retry', {
+      attempt: this.budget.attempt,
+      delay,
+      error,
+      acknowledged: this.acknowledged,
+    });
+    await sleep(delay, this.stop.signal);
+  }
+
+  private async whilePaused(): Promise<void> {
+    while (this.paused) await untilAborted(this.paused.promise, this.stop.signal);
+    if (this.stop.signal.aborted) throw abortReason(this.stop.signal);
+  }
+
+  private acknowledge(offset: number): void {
+    if (offset <= this.acknowledged) return;
+    this.acknowledged = offset;
+    this.sentOffset = Math.max(this.sentOffset, offset);
+    this.progress();
+  }
+
+  private sent(offset: number, bytes: number): void {
+    this.transmitted += bytes;
+    this.sentOffset = Math.max(this.sentOffset, offset);
+    this.progress();
+  }
+
+  private progress(): void {
+    this.emit('progress', {
+      acknowledged: this.acknowledged,
+      sent: this.sentOffset,
+      transmitted: this.transmitted,
+      total: this.cursor?.size(),
+    });
+  }
+
+  private headers(url: string): Promise<Record<string, string>> {
+    return requestHeaders(url, this.endpoint, this.options);
+  }
+
+  private async forget(): Promise<void> {
+    const key = this.storeKey;
+    const store = this.options.stateStore;
+    if (key !== undefined && store) await this.storeCall(() => store.delete(key));
+  }
+
+  /** A state store that fails costs the ability to resume, never the upload. */
+  private async storeCall<T>(call: () => Promise<T>): Promise<T | undefined> {
+    try {
+      return await call();
+    } catch (error) {
+      this.emit(
+        'warning',
+        new UploadError(
+          'source',
+          `The resume state store failed, so this upload cannot be resumed after a restart: ${(error as Error).message}`,
+          { cause: error },
+        ),
+      );
+      return undefined;
+    }
+  }
+}
+
+/** Runs an upload to the end; see `Upload` for progress events, pause and resume. */
+export async function upload(
+  source: UploadSource,
+  destination: Destination,
+  options: UploadOptions,
+): Promise<ObjectResource> {
+  return new Upload(source, destination, options).start();
+}
+
+function formatRange(plan: RequestPlan, size: number | undefined): string {
+  const total = plan.final ? String(plan.end) : size === undefined ? '*' : String(size);
+  if (plan.start === plan.end) return `bytes */${total}`;
+  return `bytes ${plan.start}-${plan.end - 1}/${total}`;
+}
+
+function bytesBody(bytes: Uint8Array): RequestBody {
+  return {
+    length: bytes.length,
+    chunks: [bytes],
+  };
+}
