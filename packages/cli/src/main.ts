@@ -1,15 +1,32 @@
+import { InvalidOptionsError } from '@spool/client';
+import { download } from './download.js';
 import { UsageError } from './flags.js';
+import { ls } from './ls.js';
 import { serve } from './serve.js';
+import { cancel, status } from './sessions.js';
+import { upload } from './upload.js';
 
 const usage = `Usage: spool <command> [flags]
 
 Commands:
-  serve      Run the server (spool serve --help for its flags)
+  serve      Run the server
+  upload     Upload a file or standard input: spool upload <file|-> gs://BUCKET/OBJECT
+  download   Download an object: spool download gs://BUCKET/OBJECT <file|->
+  status     Show what the server has of an upload session: spool status <session-uri>
+  cancel     Cancel an upload session: spool cancel <session-uri>
+  ls         List objects: spool ls gs://BUCKET[/PREFIX]
 
 Run "spool <command> --help" for a command's flags.
 `;
 
-const commands: Record<string, (argv: readonly string[]) => Promise<number>> = { serve };
+const commands: Record<string, (argv: readonly string[]) => Promise<number>> = {
+  serve,
+  upload,
+  download,
+  status,
+  cancel,
+  ls,
+};
 
 /** Runs the command line; returns the exit status. */
 export async function main(argv: readonly string[]): Promise<number> {
@@ -26,7 +43,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   try {
     return await run(rest);
   } catch (error) {
-    if (error instanceof UsageError) {
+    if (error instanceof UsageError || error instanceof InvalidOptionsError) {
       process.stderr.write(`spool ${command}: ${error.message}\n`);
       return 2;
     }

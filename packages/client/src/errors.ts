@@ -34,7 +34,7 @@ export class InvalidOptionsError extends UploadError {
 /** What a request was, for error messages. */
 export interface RequestContext {
   readonly method: string;
-  /** What the request was for: "start the session", "status query", "bytes 0-262143/*"… */
+  /** What the client was doing, to follow "when": "asking for the session's status"… */
   readonly what: string;
   readonly url: string;
 }
@@ -51,7 +51,7 @@ export class HttpError extends UploadError {
     const id = uploadId ? `, X-GUploader-UploadID ${uploadId}` : '';
     super(
       'http',
-      `${request.method} ${request.what} answered ${status}${serverMessage ? `: ${serverMessage}` : ''} (${redactUrl(request.url)}${id}).${hint ? ` ${hint}` : ''}`,
+      `The server answered ${status} when ${request.what}${serverMessage ? `: ${serverMessage}` : '.'}${hint ? ` ${hint}` : ''} [${request.method} ${redactUrl(request.url)}${id}]`,
     );
   }
 }
@@ -76,7 +76,7 @@ export class StallError extends UploadError {
   ) {
     super(
       'stall',
-      `${request.method} ${request.what} stalled: no byte was accepted by the network and no response arrived for ${timeoutMs} ms.`,
+      `Stalled when ${request.what}: no byte was accepted by the network and no response arrived for ${timeoutMs} ms.`,
     );
   }
 }

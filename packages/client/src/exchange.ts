@@ -106,7 +106,7 @@ export async function exchange(
     } catch (error) {
       if (error instanceof RangeError) {
         throw new NetworkError(
-          `The response to ${options.context.what} is ${error.message}.`,
+          `The response when ${options.context.what} is too large: ${error.message}.`,
           undefined,
         );
       }

@@ -57,7 +57,7 @@ export async function querySession(
   uri: string,
   options: ConnectionOptions,
 ): Promise<SessionStatus> {
-  const what = 'status query (Content-Range: bytes */*)';
+  const what = "asking for the session's status (Content-Range: bytes */*)";
   const ex = await call('PUT', uri, what, options, { 'content-range': 'bytes */*' });
   if (ex.status === 308) {
     const persisted = parsePersistedRange(ex.header('range'));
@@ -72,9 +72,9 @@ export async function querySession(
 
 /** Cancels a session (`DELETE`; GCS answers 499). Its bytes are dropped for good. */
 export async function cancelSession(uri: string, options: ConnectionOptions): Promise<void> {
-  const ex = await call('DELETE', uri, 'cancel the session', options);
+  const ex = await call('DELETE', uri, 'cancelling the session', options);
   if (ex.status === 499 || ex.status === 204) return;
-  const context = { method: 'DELETE', what: 'cancel the session', url: uri };
+  const context = { method: 'DELETE', what: 'cancelling the session', url: uri };
   if (ex.status === 200 || ex.status === 201) {
     throw new HttpError(
       ex.status,
@@ -98,7 +98,7 @@ export async function* listObjects(
     const query = new URLSearchParams({ prefix });
     if (pageToken !== undefined) query.set('pageToken', pageToken);
     const url = `${urls.objects(endpoint, bucket)}?${query.toString()}`;
-    const what = `list gs://${bucket}/${prefix}`;
+    const what = `listing gs://${bucket}/${prefix}`;
     const ex = await call('GET', url, what, options);
     if (ex.status !== 200) throw refused(ex, { method: 'GET', what, url }, options);
     const page = JSON.parse(ex.text()) as { items?: ObjectResource[]; nextPageToken?: string };
@@ -119,7 +119,11 @@ export async function* download(
 ): AsyncGenerator<Uint8Array> {
   const endpoint = normalizeEndpoint(options.endpoint ?? DEFAULT_ENDPOINT);
   const url = `${urls.object(endpoint, bucket, object)}?alt=media`;
-  const context: RequestContext = { method: 'GET', what: `gs://${bucket}/${object}`, url };
+  const context: RequestContext = {
+    method: 'GET',
+    what: `downloading gs://${bucket}/${object}`,
+    url,
+  };
   const open = await openExchange(
     options.transport,
     { method: 'GET', url, headers: await requestHeaders(url, endpoint, options) },

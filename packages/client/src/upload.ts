@@ -335,7 +335,7 @@ export class Upload extends Emitter<UploadEvents> {
     const body = new TextEncoder().encode(JSON.stringify(metadata));
     const context: RequestContext = {
       method: 'POST',
-      what: `start an upload session for gs://${bucket}/${object}`,
+      what: `starting an upload session for gs://${bucket}/${object}`,
       url,
     };
     while (true) {
@@ -421,7 +421,11 @@ export class Upload extends Emitter<UploadEvents> {
     const hashes = plan.final ? (await cursor.digests()).hashes : undefined;
     const contentRange = formatRange(plan, cursor.size());
     const url = this.uri!;
-    const context: RequestContext = { method: 'PUT', what: `Content-Range: ${contentRange}`, url };
+    const context: RequestContext = {
+      method: 'PUT',
+      what: `sending Content-Range: ${contentRange}`,
+      url,
+    };
     const headers = {
       ...(await this.headers(url)),
       'content-range': contentRange,
@@ -454,7 +458,7 @@ export class Upload extends Emitter<UploadEvents> {
     const url = this.uri!;
     const context: RequestContext = {
       method: 'PUT',
-      what: 'status query (Content-Range: bytes */*)',
+      what: "asking for the session's status (Content-Range: bytes */*)",
       url,
     };
     return this.attempt(context, async (signal) => {
@@ -477,7 +481,7 @@ export class Upload extends Emitter<UploadEvents> {
       return {
         kind: 'failed',
         error: new NetworkError(
-          `The answer to ${context.what} says the upload is complete (${ex.status}) but its object resource is missing or cut short.`,
+          `The server answered ${ex.status} (complete) when ${context.what}, but its object resource is missing or cut short.`,
           undefined,
         ),
       };
@@ -503,7 +507,7 @@ export class Upload extends Emitter<UploadEvents> {
         'server-behind-request',
         exceeds.offset,
         exceeds.persisted,
-        `Data loss: the server has ${exceeds.persisted} byte(s), fewer than the ${exceeds.offset} it reported before this request (${context.method} ${context.what} answered ${ex.status}: ${message}). The upload cannot continue on this session; start a new upload.`,
+        `Data loss: the server has ${exceeds.persisted} byte(s), fewer than the ${exceeds.offset} it reported before this request (it answered ${ex.status} when ${context.what}: ${message}). The upload cannot continue on this session; start a new upload.`,
       );
     }
     const error = new HttpError(
@@ -540,7 +544,7 @@ export class Upload extends Emitter<UploadEvents> {
         result.scenario,
         result.local,
         result.remote,
-        `${result.message} (after ${context.method} ${context.what} on ${redactUrl(this.uri!)})`,
+        `${result.message} [after ${context.what}, ${redactUrl(this.uri!)}]`,
       );
     }
     const progressed = remote > this.acknowledged;
@@ -553,7 +557,7 @@ export class Upload extends Emitter<UploadEvents> {
       await this.backoff(
         new UploadError(
           'http',
-          `${context.method} ${context.what} was answered 308 but the server stored none of it (it has ${remote} byte(s)).`,
+          `The server answered 308 when ${context.what} but stored none of it (it has ${remote} byte(s)).`,
         ),
       );
     }
@@ -607,7 +611,7 @@ export class Upload extends Emitter<UploadEvents> {
     const url = `${urls.object(this.endpoint, bucket, name)}?ifGenerationMatch=${encodeURIComponent(generation)}`;
     const context: RequestContext = {
       method: 'DELETE',
-      what: `gs://${bucket}/${name}#${generation}`,
+      what: `deleting gs://${bucket}/${name} generation ${generation}`,
       url,
     };
     try {
@@ -642,7 +646,7 @@ export class Upload extends Emitter<UploadEvents> {
       if (error instanceof NetworkError) {
         if (isRetryableNetworkError(error.errno, this.contacted)) return { kind: 'failed', error };
         throw new NetworkError(
-          `Cannot reach ${this.endpoint}: ${error.message} (${context.method} ${context.what}). Check the endpoint (--endpoint, $SPOOL_ENDPOINT) and that the server is running.`,
+          `Cannot reach ${this.endpoint} when ${context.what}: ${error.message} Check the endpoint (--endpoint, $SPOOL_ENDPOINT) and that the server is running.`,
           error.errno,
           { cause: error },
         );

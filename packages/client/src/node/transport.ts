@@ -112,7 +112,7 @@ async function* responseBody(
     }
     // A connection closed before the announced length arrived ends the stream without error.
     if (!res.complete)
-      throw new NetworkError('The connection closed in the middle of the response.', 'ECONNRESET');
+      throw new NetworkError('the connection closed in the middle of the response.', 'ECONNRESET');
   } catch (error) {
     if (req.signal.aborted) throw abortReason(req.signal);
     if (error instanceof NetworkError) throw error;
@@ -144,11 +144,5 @@ function networkError(error: NodeJS.ErrnoException): NetworkError {
         : code === 'ECONNRESET' || error.message === 'socket hang up'
           ? 'the connection was reset'
           : error.message;
-  return new NetworkError(
-    what.charAt(0).toUpperCase() + what.slice(1) + (code ? ` (${code}).` : '.'),
-    code,
-    {
-      cause: error,
-    },
-  );
+  return new NetworkError(`${what}${code ? ` (${code})` : ''}.`, code, { cause: error });
 }

@@ -1,0 +1,28 @@
+import { DEFAULT_ENDPOINT, defaultTransport, type ConnectionOptions } from '@spool/client/node';
+import type { FlagSpec, FlagValue } from './flags.js';
+
+/** --endpoint, shared by the commands that name objects as gs:// URLs. */
+export const endpointFlag: FlagSpec = {
+  name: 'endpoint',
+  env: 'SPOOL_ENDPOINT',
+  kind: 'string',
+  value: 'URL',
+  help: 'Storage API base URL; without it, $STORAGE_EMULATOR_HOST, then https://storage.googleapis.com.',
+};
+
+export const helpFlag: FlagSpec = { name: 'help', kind: 'boolean', help: 'Show this help.' };
+
+/**
+ * Where requests go and with what credentials: --endpoint, then $SPOOL_ENDPOINT, then
+ * $STORAGE_EMULATOR_HOST (the variable Google's clients honour), then GCS; a bearer token from
+ * $SPOOL_TOKEN.
+ */
+export function connection(
+  values: Record<string, FlagValue>,
+  env: Record<string, string | undefined>,
+): Omit<ConnectionOptions, 'signal'> {
+  const endpoint =
+    (values['endpoint'] as string | undefined) || env['STORAGE_EMULATOR_HOST'] || DEFAULT_ENDPOINT;
+  const token = env['SPOOL_TOKEN'] || undefined;
+  return { transport: defaultTransport(), endpoint, ...(token !== undefined && { token }) };
+}
