@@ -46,7 +46,10 @@ export async function openExchange(
   if (options.signal.aborted) forward();
   options.signal.addEventListener('abort', forward, { once: true });
   let timer: ReturnType<typeof setTimeout> | undefined;
+  let closed = false;
   const arm = () => {
+    // Late callbacks (a socket write that completes after the answer) must not start a timer.
+    if (closed) return;
     clearTimeout(timer);
     timer = setTimeout(
       () => controller.abort(new StallError(options.stallTimeout, options.context)),
@@ -54,6 +57,7 @@ export async function openExchange(
     );
   };
   const close = () => {
+    closed = true;
     clearTimeout(timer);
     options.signal.removeEventListener('abort', forward);
   };

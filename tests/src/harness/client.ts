@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -36,6 +38,24 @@ export async function readObject(
   const res = await download(base, bucket, name);
   if (res.status !== 200) throw new Error(`download of ${name}: ${res.status} ${res.text()}`);
   return res.body;
+}
+
+/** The MD5 of the object's bytes as the server serves them, read as a stream. */
+export function objectMd5(base: string, name: string, bucket = 'test-bucket'): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const url = `${base}/storage/v1/b/${bucket}/o/${encodeURIComponent(name)}?alt=media`;
+    get(url, (res) => {
+      if (res.statusCode !== 200) {
+        res.resume();
+        reject(new Error(`download of ${name}: ${res.statusCode}`));
+        return;
+      }
+      const hash = createHash('md5');
+      res.on('data', (c: Buffer) => hash.update(c));
+      res.on('end', () => resolve(hash.digest('base64')));
+      res.on('error', reject);
+    }).on('error', reject);
+  });
 }
 
 /** Every kind of source the client takes, made from the same bytes. */
