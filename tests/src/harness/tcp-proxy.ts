@@ -46,16 +46,21 @@ export class TcpProxy {
   private constructor(
     private readonly server: Server,
     readonly url: string,
+    private target: URL,
   ) {}
 
   static async start(target: string): Promise<TcpProxy> {
-    const upstreamUrl = new URL(target);
     let proxy!: TcpProxy;
-    const server = createServer((client) => proxy.accept(client, upstreamUrl));
+    const server = createServer((client) => proxy.accept(client));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const address = server.address() as { port: number };
-    proxy = new TcpProxy(server, `http://127.0.0.1:${address.port}`);
+    proxy = new TcpProxy(server, `http://127.0.0.1:${address.port}`, new URL(target));
     return proxy;
+  }
+
+  /** Sends new connections to another server (a restarted one, on a new port). */
+  retarget(target: string): void {
+    this.target = new URL(target);
   }
 
   /**
@@ -80,9 +85,9 @@ export class TcpProxy {
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
-  private accept(client: Socket, target: URL): void {
+  private accept(client: Socket): void {
     this.connections++;
-    const upstream = connect(Number(target.port), target.hostname);
+    const upstream = connect(Number(this.target.port), this.target.hostname);
     for (const s of [client, upstream]) {
       this.sockets.add(s);
       s.on('close', () => this.sockets.delete(s));
