@@ -5,6 +5,7 @@ import {
   createUpload,
   parseObjectUrl,
   redactUrl,
+  stdinSource,
   type Upload,
 } from '@spool/client/node';
 import { connection, endpointFlag, helpFlag } from './connection.js';
@@ -56,7 +57,7 @@ export async function upload(argv: readonly string[]): Promise<number> {
   const bar = process.stderr.isTTY ? new Bar() : undefined;
   let task: Upload | undefined;
   try {
-    task = await createUpload(fromStdin ? process.stdin : from, to, {
+    task = await createUpload(fromStdin ? stdinSource() : from, to, {
       ...connection(values, process.env),
       chunkSize: values['chunk-size'] as number | undefined,
       signal: interrupt.signal,

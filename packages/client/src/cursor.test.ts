@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { CHUNK_GRANULARITY as G, UploadHasher } from '@spool/core';
@@ -6,7 +7,12 @@ import { SeekableCursor, StreamCursor, type Cursor } from './cursor.js';
 import { SourceError } from './errors.js';
 import { bytesSource } from './sources.js';
 
-async function* pieces(bytes: Uint8Array, cuts: number[]): AsyncGenerator<Uint8Array> {
+/** The bytes as a stream, cut at the given points. */
+function pieces(bytes: Uint8Array, cuts: number[]): AsyncIterator<Uint8Array> {
+  return Readable.from(split(bytes, cuts))[Symbol.asyncIterator]();
+}
+
+function* split(bytes: Uint8Array, cuts: number[]): Generator<Uint8Array> {
   let at = 0;
   for (const cut of [
     ...cuts.map((c) => c % (bytes.length + 1)).sort((a, b) => a - b),
@@ -103,12 +109,7 @@ describe('StreamCursor', () => {
   });
 
   it('refuses a stream of strings with a message saying why', async () => {
-    const cursor = new StreamCursor(
-      (async function* () {
-        yield 'text';
-      })(),
-      G,
-    );
+    const cursor = new StreamCursor(Readable.from(['text'])[Symbol.asyncIterator](), G);
     await assert.rejects(cursor.plan(), /instead of bytes/);
   });
 });

@@ -6,7 +6,10 @@ import { SourceError } from './errors.js';
  */
 export interface SeekableSource {
   readonly size: number;
-  /** The bytes [start, end), in pieces. May be called many times. */
+  /**
+   * The bytes [start, end), in pieces. May be called many times. A piece needs to stay valid
+   * only until the next one is pulled: a source may read every piece into the same buffer.
+   */
   read(start: number, end: number): AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
   /**
    * What identifies this content across a restart of the program (for a file: path, size,

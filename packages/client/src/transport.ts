@@ -5,7 +5,11 @@
 export interface RequestBody {
   /** The exact length in bytes, sent as Content-Length. */
   readonly length: number;
-  /** The bytes, to be pulled once and in order. The client hashes them as they are pulled. */
+  /**
+   * The bytes, to be pulled once and in order; the client hashes them as they are pulled. A
+   * piece is valid only until the next one is pulled (sources reuse one buffer, so that memory
+   * stays flat): send or copy it first.
+   */
   readonly chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
   /**
    * The same bytes as a Blob, when the source is one. A transport that cannot stream a request

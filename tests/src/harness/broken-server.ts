@@ -20,17 +20,16 @@ export interface Answer {
  * recorded; `answer` decides what it gets, given everything received before it.
  */
 export class BrokenServer {
-  readonly received: Received[] = [];
-
   private constructor(
     private readonly server: Server,
     readonly url: string,
+    readonly received: Received[],
   ) {}
 
   static async start(
     answer: (request: Received, earlier: readonly Received[]) => Answer,
   ): Promise<BrokenServer> {
-    let broken!: BrokenServer;
+    const received: Received[] = [];
     const server = createServer((req, res) => {
       const parts: Buffer[] = [];
       req.on('data', (c: Buffer) => parts.push(c));
@@ -41,8 +40,8 @@ export class BrokenServer {
           headers: req.headers,
           body: Buffer.concat(parts),
         };
-        const earlier = [...broken.received];
-        broken.received.push(request);
+        const earlier = [...received];
+        received.push(request);
         const reply = answer(request, earlier);
         res.writeHead(reply.status, reply.headers ?? {});
         res.end(reply.body ?? '');
@@ -50,8 +49,7 @@ export class BrokenServer {
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as { port: number };
-    broken = new BrokenServer(server, `http://127.0.0.1:${port}`);
-    return broken;
+    return new BrokenServer(server, `http://127.0.0.1:${port}`, received);
   }
 
   /** The session URI it hands out. */
@@ -59,26 +57,8 @@ export class BrokenServer {
     return `${this.url}/upload/storage/v1/b/bucket-1/o?uploadType=resumable&upload_id=broken`;
   }
 
-  /** Requests that carried object bytes or finished the upload. */
-  get writes(): Received[] {
-    return this.received.filter(
-      (r) => r.method === 'PUT' && r.headers['content-range'] !== 'bytes */*',
-    );
-  }
-
   async close(): Promise<void> {
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
-}
-
-/** The initiation answer of a working server, pointing at the broken server's session URI. */
-export function started(server: () => BrokenServer): Answer {
-  return { status: 200, headers: { location: server().sessionUri } };
-}
-
-/** The end offset (exclusive) of a PUT's Content-Range, or undefined for a query. */
-export function rangeEnd(request: Received): number | undefined {
-  const m = /^bytes (\d+)-(\d+)\//.exec(String(request.headers['content-range'] ?? ''));
-  return m ? Number(m[2]) + 1 : undefined;
 }

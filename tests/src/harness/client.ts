@@ -79,7 +79,10 @@ export const sourceKinds: {
     stream: true,
     make: (data) =>
       (async function* () {
-        yield* pieces(data, 333_333);
+        for (const piece of pieces(data, 333_333)) {
+          await new Promise((resolve) => setImmediate(resolve));
+          yield piece;
+        }
       })(),
   },
 ];

@@ -50,11 +50,11 @@ export class TcpProxy {
   ) {}
 
   static async start(target: string): Promise<TcpProxy> {
-    let proxy!: TcpProxy;
-    const server = createServer((client) => proxy.accept(client));
+    const server = createServer();
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const address = server.address() as { port: number };
-    proxy = new TcpProxy(server, `http://127.0.0.1:${address.port}`, new URL(target));
+    const proxy = new TcpProxy(server, `http://127.0.0.1:${address.port}`, new URL(target));
+    server.on('connection', (client) => proxy.accept(client));
     return proxy;
   }
 

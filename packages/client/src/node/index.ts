@@ -13,6 +13,7 @@ export * from '../index.js';
 export { fileSource } from './file-source.js';
 export { FileStateStore, defaultCacheDir } from './state-store.js';
 export { NodeHttpTransport } from './transport.js';
+export { stdinSource } from './stdin.js';
 
 /** What Node's `upload` takes: a file path, a Node Readable, or anything @spool/client does. */
 export type NodeUploadSource = string | Readable | UploadSource;

@@ -7,9 +7,9 @@ import type { Transport, TransportRequest, TransportResponse } from '../transpor
 const USER_AGENT = `spool-client/0.1.0 node/${process.versions.node}`;
 
 /**
- * node:http and node:https, streaming request bodies with backpressure: a piece is pulled from
- * the body only when the socket has taken the last one, so memory stays flat whatever the size,
- * and `onSent` reports bytes as the socket accepts them.
+ * node:http and node:https, streaming request bodies: a piece is pulled from the body only once
+ * the socket has taken the last one (its write completed), so sources can reuse one buffer and
+ * memory stays flat whatever the size; `onSent` reports bytes as the socket takes them.
  */
 export class NodeHttpTransport implements Transport {
   private readonly http = new HttpAgent({ keepAlive: true });
@@ -72,10 +72,7 @@ export class NodeHttpTransport implements Transport {
         try {
           for await (const piece of body.chunks) {
             if (responded || outgoing.destroyed) break;
-            const more = outgoing.write(piece, (error) => {
-              if (!error) req.onSent?.(piece.length);
-            });
-            if (!more) await drained(outgoing);
+            if (await written(outgoing, piece)) req.onSent?.(piece.length);
           }
           if (!responded && !outgoing.destroyed) {
             bodyDone = true;
@@ -122,15 +119,15 @@ async function* responseBody(
   }
 }
 
-function drained(outgoing: ReturnType<typeof httpRequest>): Promise<void> {
+/** Writes a piece; resolves once the socket has taken it (true) or the request closed (false). */
+function written(outgoing: ReturnType<typeof httpRequest>, piece: Uint8Array): Promise<boolean> {
   return new Promise((resolve) => {
-    const finish = () => {
-      outgoing.off('drain', finish);
-      outgoing.off('close', finish);
-      resolve();
-    };
-    outgoing.on('drain', finish);
-    outgoing.on('close', finish);
+    const closed = () => resolve(false);
+    outgoing.once('close', closed);
+    outgoing.write(piece, (error) => {
+      outgoing.off('close', closed);
+      resolve(!error);
+    });
   });
 }
 
