@@ -73,6 +73,12 @@ export const serveFlags: readonly FlagSpec[] = [
     help: 'Time a client has to send its request headers.',
   },
   {
+    name: 'fault-injection',
+    env: 'SPOOL_FAULT_INJECTION',
+    kind: 'boolean',
+    help: 'Let requests ask for injected faults, as storage-testbench does (README, "Fault injection").',
+  },
+  {
     name: 'log-level',
     env: 'SPOOL_LOG_LEVEL',
     kind: 'string',
@@ -117,6 +123,7 @@ export async function serve(argv: readonly string[]): Promise<number> {
     sweepIntervalMs: values['sweep-interval'] as number,
     idleTimeoutMs: values['idle-timeout'] as number,
     headersTimeoutMs: values['headers-timeout'] as number,
+    faultInjection: values['fault-injection'] === true,
     log,
   });
   process.stdout.write(`listening on ${spool.url}\n`);

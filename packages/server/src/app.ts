@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { protocolError, type ProtocolError } from '@spool/core';
+import type { FaultInjector } from './faults/injector.js';
+import { noFaults } from './faults/request-faults.js';
 import { deleteBucket, getBucket, insertBucket, listBuckets } from './handlers/buckets.js';
 import { deleteObject, downloadObject, getObject, listObjects } from './handlers/objects.js';
 import { initiateResumable, sessionRequest } from './handlers/resumable.js';
@@ -32,6 +34,8 @@ export interface HandlerOptions {
   readonly publicUrl?: string | undefined;
   /** Scheme used to build links from the Host header when there is no public URL. */
   readonly scheme: 'http' | 'https';
+  /** Fault injection (`--fault-injection`); without it, its headers and paths mean nothing. */
+  readonly faultInjection?: FaultInjector | undefined;
 }
 
 /** The `(req, res)` handler serving the GCS API from `services`; mountable in any Node HTTP server. */
@@ -65,10 +69,12 @@ async function serve(
     baseUrl: baseUrlOf(req, options),
     requestId: randomBytes(8).toString('hex'),
     logFields: {},
+    faults: noFaults,
   };
   try {
     (ctx as { query: Query }).query = new Query(q < 0 ? '' : url.slice(q + 1));
     const route = matchRoute(ctx.path, decodePath);
+    if (await options.faultInjection?.intercept(ctx, route)) return;
     if (!route) throw new HttpError(notFound(ctx));
     await dispatch(services, ctx, route);
   } catch (error) {

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { DEFAULT_SESSION_TTL_MS } from '@spool/core';
 import { createHandler } from './app.js';
+import { FaultInjector } from './faults/injector.js';
 import { ensureBucket } from './handlers/buckets.js';
 import { SessionLocks } from './locks.js';
 import { jsonLogger, type Logger } from './log.js';
@@ -26,6 +27,8 @@ export interface SpoolOptions {
   readonly idleTimeoutMs: number;
   /** Time allowed to send the request line and headers. */
   readonly headersTimeoutMs: number;
+  /** storage-testbench compatible fault injection: requests may ask the server to fail. */
+  readonly faultInjection: boolean;
   readonly log: Logger;
 }
 
@@ -39,6 +42,7 @@ export const defaultOptions: SpoolOptions = {
   publicUrl: undefined,
   idleTimeoutMs: 120_000,
   headersTimeoutMs: 60_000,
+  faultInjection: false,
   log: jsonLogger('info'),
 };
 
@@ -98,6 +102,8 @@ export async function startSpool(partial: Partial<SpoolOptions> = {}): Promise<R
   const options = { ...defaultOptions, ...partial };
   const services = await openDataDir(options.dataDir, options.log, options.sessionTtlMs);
   for (const bucket of options.buckets) await ensureBucket(services, bucket);
+  if (options.faultInjection)
+    options.log.warn('fault injection is on: requests can ask this server to fail them');
 
   const server = createServer(
     {
@@ -106,7 +112,11 @@ export async function startSpool(partial: Partial<SpoolOptions> = {}): Promise<R
       headersTimeout: options.headersTimeoutMs,
       keepAliveTimeout: 5_000,
     },
-    createHandler(services, { publicUrl: options.publicUrl?.replace(/\/+$/, ''), scheme: 'http' }),
+    createHandler(services, {
+      publicUrl: options.publicUrl?.replace(/\/+$/, ''),
+      scheme: 'http',
+      faultInjection: options.faultInjection ? new FaultInjector(options.log) : undefined,
+    }),
   );
   server.setTimeout(options.idleTimeoutMs);
   await new Promise<void>((resolvePromise, reject) => {

@@ -10,6 +10,7 @@ import {
   selectByteRange,
   protocolError,
 } from '@spool/core';
+import { writeBodyWithFault } from '../faults/faulty-body.js';
 import { header, type Context } from '../http/context.js';
 import { HttpError, badRequest } from '../http/errors.js';
 import { sendEmpty, sendError, sendJson } from '../http/respond.js';
@@ -108,7 +109,9 @@ export async function downloadObject(
   ctx.res.statusCode = status;
   for (const [k, v] of Object.entries(headers)) ctx.res.setHeader(k, v);
   ctx.res.setHeader('content-length', end - start + 1);
-  await pipeline(stream, ctx.res);
+  const fault = ctx.faults.download(start, end - start + 1);
+  if (fault) await writeBodyWithFault(ctx.res, stream as AsyncIterable<Uint8Array>, fault);
+  else await pipeline(stream, ctx.res);
 }
 
 /** `DELETE /storage/v1/b/{bucket}/o/{object}`. */

@@ -13,8 +13,10 @@ import {
   tooLarge,
   UploadHasher,
   type InitiationBody,
+  type StoredObject,
   type WritePlan,
 } from '@spool/core';
+import { sendJsonCut } from '../faults/faulty-body.js';
 import { BodyReader, readSmallBody } from '../http/body.js';
 import { header, type Context } from '../http/context.js';
 import { HttpError, badRequest } from '../http/errors.js';
@@ -207,6 +209,7 @@ async function write(
         current = { ...current, persisted, hash };
         await app.metadata.putSession(current);
       },
+      interrupt: ctx.faults.upload(superseded),
     });
   } catch (error) {
     body.stop('interrupted');
@@ -214,7 +217,14 @@ async function write(
     throw error;
   }
   ctx.logFields['received'] = result.received;
-  const settlement = settleWrite(current, plan, result.received, result.end === 'complete');
+  // An injected stop keeps every byte up to its offset, aligned or not, as the testbench does.
+  const settlement = settleWrite(
+    current,
+    plan,
+    result.received,
+    result.end === 'complete',
+    result.end === 'stopped',
+  );
   if (settlement.kind === 'reject') {
     await writer.abandon();
     return sendError(ctx, settlement.error);
@@ -229,6 +239,7 @@ async function write(
   if (settlement.kind === 'complete') {
     return finish(app, ctx, current, settlement.size, current.hash, hashes.value);
   }
+  if (result.answer) return sendError(ctx, result.answer);
   if (result.end === 'superseded') return sendError(ctx, sessionSuperseded(kept));
   const r = incompleteResponse(kept, no308);
   sendEmpty(ctx, r.status, r.headers);
@@ -253,12 +264,19 @@ async function finish(
     customMetadata: customMetadataHeaders(ctx.req.headers),
   });
   if (!completion.ok) return sendError(ctx, completion.error);
-  sendJson(ctx, 200, objectResource(completion.object, ctx.baseUrl));
+  return sendCompleted(ctx, completion.object);
 }
 
-function replay(ctx: Context, session: SessionRecord): void {
-  if (session.status === 'final' && session.object)
-    return sendJson(ctx, 200, objectResource(session.object, ctx.baseUrl));
+/** The answer carrying a completed upload's object, which fault injection may cut short. */
+async function sendCompleted(ctx: Context, object: StoredObject): Promise<void> {
+  const resource = objectResource(object, ctx.baseUrl);
+  const cutAfter = ctx.faults.finalResponse();
+  if (cutAfter === undefined) return sendJson(ctx, 200, resource);
+  await sendJsonCut(ctx, 200, resource, cutAfter);
+}
+
+async function replay(ctx: Context, session: SessionRecord): Promise<void> {
+  if (session.status === 'final' && session.object) return sendCompleted(ctx, session.object);
   sendError(
     ctx,
     session.failure ??
