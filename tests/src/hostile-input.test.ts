@@ -340,11 +340,14 @@ describe('HTTP-level abuse', () => {
 
   it('unknown paths and methods get 404 and 405 with a pointer to what exists', async () => {
     assertClear4xx(
-      await send({ method: 'GET', url: `${base}/nope` }),
+      await send({ method: 'GET', url: `${base}/storage/v2/b` }),
       404,
-      /does not serve GET \/nope/,
+      /does not serve GET \/storage\/v2\/b/,
       'path',
     );
+    const xml = await send({ method: 'GET', url: `${base}/no-such-bucket/x` });
+    assert.equal(xml.status, 404);
+    assert.match(xml.text(), /<Code>NoSuchBucket<\/Code>/);
     assertClear4xx(
       await send({ method: 'PATCH', url: `${base}/storage/v1/b/${bucket}/o` }),
       405,

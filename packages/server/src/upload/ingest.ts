@@ -1,5 +1,5 @@
 import { CHUNK_GRANULARITY, UploadHasher, type HashState, type WritePlan } from '@spool/core';
-import type { BodyEnd, BodyReader } from '../http/body.js';
+import type { BodyEnd, ChunkSource } from '../http/body.js';
 import type { BlobWriter } from '../store/types.js';
 
 /** Make progress durable during a long request at least this often (bytes, milliseconds). */
@@ -34,7 +34,7 @@ export interface IngestOptions {
  * up to that boundary without re-reading anything.
  */
 export async function ingest(
-  body: BodyReader,
+  body: ChunkSource,
   writer: BlobWriter,
   plan: WritePlan,
   options: IngestOptions,
