@@ -131,10 +131,14 @@ export interface MetadataPatch {
 /** Validates a PATCH body; read-only fields (name, size, hashes…) are ignored, as GCS does. */
 export function parseMetadataPatch(value: unknown): Result<MetadataPatch> {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    return fail(invalid('The request body must be a JSON object of the metadata fields to change.'));
+    return fail(
+      invalid('The request body must be a JSON object of the metadata fields to change.'),
+    );
   }
   const body = value as Record<string, unknown>;
-  const withoutNulls = Object.fromEntries(Object.entries(body).filter(([k, v]) => v !== null && k !== 'metadata'));
+  const withoutNulls = Object.fromEntries(
+    Object.entries(body).filter(([k, v]) => v !== null && k !== 'metadata'),
+  );
   const parsed = parseInitiationBody(withoutNulls);
   if (!parsed.ok) return parsed;
   const { name: _n, crc32c: _c, md5Hash: _m, ...set } = parsed.value;
@@ -142,12 +146,17 @@ export function parseMetadataPatch(value: unknown): Result<MetadataPatch> {
   const metadata = body['metadata'];
   if (metadata === undefined) return ok({ set, clear });
   if (metadata === null) return ok({ set, clear, metadata: null });
-  const nulls = typeof metadata === 'object' && !Array.isArray(metadata)
-    ? Object.keys(metadata).filter((k) => (metadata as Record<string, unknown>)[k] === null)
-    : [];
+  const nulls =
+    typeof metadata === 'object' && !Array.isArray(metadata)
+      ? Object.keys(metadata).filter((k) => (metadata as Record<string, unknown>)[k] === null)
+      : [];
   const values = parseCustomMetadata(metadata);
   if (!values.ok) return values;
-  return ok({ set, clear, metadata: { ...values.value, ...Object.fromEntries(nulls.map((k) => [k, null])) } });
+  return ok({
+    set,
+    clear,
+    metadata: { ...values.value, ...Object.fromEntries(nulls.map((k) => [k, null])) },
+  });
 }
 
 /** Applies a PATCH to stored metadata. */

@@ -2,13 +2,23 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { objectEtag, protocolError, type ProtocolError } from '@spool/core';
 import { deleteBucket, getBucket, insertBucket, listBuckets } from './handlers/buckets.js';
-import { initiateJsonSession, jsonSessionRequest, unsupportedUploadType } from './handlers/json-upload.js';
+import {
+  initiateJsonSession,
+  jsonSessionRequest,
+  unsupportedUploadType,
+} from './handlers/json-upload.js';
 import { requireBucket } from './handlers/common.js';
 import { composeObject, patchObject } from './handlers/object-updates.js';
-import { deleteObject, downloadObject, getObject, listObjects, queryPreconditions } from './handlers/objects.js';
+import {
+  deleteObject,
+  downloadObject,
+  getObject,
+  listObjects,
+  queryPreconditions,
+} from './handlers/objects.js';
 import { mediaUpload, multipartUpload } from './handlers/simple-upload.js';
 import { xmlEtag, xmlPutObject, xmlSessionRequest, xmlStartResumable } from './handlers/xml.js';
-import { verifySignedUrl } from './auth/v4-signature.js';
+import { hostCandidates, verifySignedUrl } from './auth/v4-signature.js';
 import { sendSignatureProblem, sendXmlError } from './http/xml-error.js';
 import type { Context } from './http/context.js';
 import { HttpError, environmentError } from './http/errors.js';
@@ -78,7 +88,8 @@ async function serve(
     const route = matchRoute(ctx.path, decodePath);
     if (!route) throw new HttpError(notFound(ctx));
     xml = route.name === 'xml-object' || route.name === 'xml-bucket';
-    if (route.name === 'xml-object' || route.name === 'xml-bucket') await dispatchXml(services, options, ctx, route);
+    if (route.name === 'xml-object' || route.name === 'xml-bucket')
+      await dispatchXml(services, options, ctx, route);
     else await dispatch(services, ctx, route);
   } catch (error) {
     const send = xml ? sendXmlError : sendError;
@@ -139,14 +150,19 @@ async function dispatch(app: Services, ctx: Context, route: Route): Promise<void
       if (m === 'GET') return listObjects(app, ctx, route.bucket);
       throw methodNotAllowed(ctx, 'GET');
     case 'object':
-      if (m === 'POST' && route.composeTarget !== undefined) return composeObject(app, ctx, route.bucket, route.composeTarget);
+      if (m === 'POST' && route.composeTarget !== undefined)
+        return composeObject(app, ctx, route.bucket, route.composeTarget);
       if (m === 'GET' || m === 'HEAD') return getObject(app, ctx, route.bucket, route.object);
       if (m === 'PATCH') return patchObject(app, ctx, route.bucket, route.object);
-      if (m === 'DELETE') return deleteObject(app, ctx, route.bucket, route.object, queryPreconditions(ctx));
+      if (m === 'DELETE')
+        return deleteObject(app, ctx, route.bucket, route.object, queryPreconditions(ctx));
       throw methodNotAllowed(ctx, 'GET, PATCH or DELETE');
     case 'download':
       if (m === 'GET' || m === 'HEAD') {
-        return downloadObject(app, ctx, route.bucket, route.object, { preconditions: queryPreconditions(ctx), etag: objectEtag });
+        return downloadObject(app, ctx, route.bucket, route.object, {
+          preconditions: queryPreconditions(ctx),
+          etag: objectEtag,
+        });
       }
       throw methodNotAllowed(ctx, 'GET');
     case 'xml-bucket':
@@ -195,11 +211,16 @@ async function dispatchXml(
   if (route.name === 'xml-bucket') {
     await requireBucket(app, route.bucket);
     throw new HttpError(
-      protocolError(400, 'invalid', `Spool lists objects through the JSON API: GET /storage/v1/b/${route.bucket}/o.`),
+      protocolError(
+        400,
+        'invalid',
+        `Spool lists objects through the JSON API: GET /storage/v1/b/${route.bucket}/o.`,
+      ),
     );
   }
   const { bucket, object } = route;
-  if (session && (m === 'PUT' || m === 'POST' || m === 'DELETE')) return xmlSessionRequest(app, ctx, bucket, object);
+  if (session && (m === 'PUT' || m === 'POST' || m === 'DELETE'))
+    return xmlSessionRequest(app, ctx, bucket, object);
   switch (m) {
     case 'POST':
       return xmlStartResumable(app, ctx, bucket, object);
@@ -207,7 +228,10 @@ async function dispatchXml(
       return xmlPutObject(app, ctx, bucket, object);
     case 'GET':
     case 'HEAD':
-      return downloadObject(app, ctx, bucket, object, { preconditions: xmlReadPreconditions(ctx), etag: xmlEtag });
+      return downloadObject(app, ctx, bucket, object, {
+        preconditions: xmlReadPreconditions(ctx),
+        etag: xmlEtag,
+      });
     case 'DELETE':
       return deleteObject(app, ctx, bucket, object, xmlReadPreconditions(ctx));
     default:
@@ -220,19 +244,11 @@ function xmlReadPreconditions(ctx: Context) {
   const value = ctx.req.headers['x-goog-if-generation-match'];
   if (value === undefined) return {};
   const text = String(value).trim();
-  if (!/^\d{1,19}$/.test(text)) throw new HttpError(protocolError(400, 'invalid', `Invalid x-goog-if-generation-match: "${text.slice(0, 40)}".`));
+  if (!/^\d{1,19}$/.test(text))
+    throw new HttpError(
+      protocolError(400, 'invalid', `Invalid x-goog-if-generation-match: "${text.slice(0, 40)}".`),
+    );
   return { ifGenerationMatch: String(BigInt(text)) };
-}
-
-/** Host values a signer may have signed for this server (see VerifyRequest.hosts). */
-function hostCandidates(host: string | undefined, publicUrl: string | undefined): string[] {
-  const out = new Set<string>();
-  for (const h of [host, publicUrl ? new URL(publicUrl).host : undefined]) {
-    if (!h) continue;
-    out.add(h);
-    out.add(h.replace(/:\d+$/, ''));
-  }
-  return [...out];
 }
 
 function baseUrlOf(req: IncomingMessage, options: HandlerOptions): string {

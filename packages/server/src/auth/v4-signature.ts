@@ -1,4 +1,12 @@
-import { createHash, createHmac, createPublicKey, createSign, createVerify, timingSafeEqual, type KeyObject } from 'node:crypto';
+import {
+  createHash,
+  createHmac,
+  createPublicKey,
+  createSign,
+  createVerify,
+  timingSafeEqual,
+  type KeyObject,
+} from 'node:crypto';
 
 // Google's V4 signing process, as the conformance vectors (googleapis/conformance-tests,
 // storage/v1/v4_signatures.json) pin it down: a canonical request, a string to sign, and an
@@ -35,7 +43,10 @@ export const MAX_EXPIRES_SECONDS = 604_800;
 
 /** RFC 3986 percent-encoding of everything but the unreserved characters. */
 export function encodeRfc3986(text: string): string {
-  return encodeURIComponent(text).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  return encodeURIComponent(text).replace(
+    /[!'()*]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
 }
 
 /** Decoded query pairs from a raw query string, without treating '+' as a space. */
@@ -45,7 +56,10 @@ export function rawQueryPairs(raw: string): [string, string][] | undefined {
     if (part === '') continue;
     const eq = part.indexOf('=');
     try {
-      pairs.push([decodeURIComponent(eq < 0 ? part : part.slice(0, eq)), eq < 0 ? '' : decodeURIComponent(part.slice(eq + 1))]);
+      pairs.push([
+        decodeURIComponent(eq < 0 ? part : part.slice(0, eq)),
+        eq < 0 ? '' : decodeURIComponent(part.slice(eq + 1)),
+      ]);
     } catch {
       return undefined;
     }
@@ -53,13 +67,21 @@ export function rawQueryPairs(raw: string): [string, string][] | undefined {
   return pairs;
 }
 
-const bad = (message: string): SignatureProblem => ({ status: 400, code: 'AuthorizationQueryParametersError', message });
+const bad = (message: string): SignatureProblem => ({
+  status: 400,
+  code: 'AuthorizationQueryParametersError',
+  message,
+});
 
-export function parseSignedUrlParams(pairs: readonly [string, string][]): SignedUrlParams | SignatureProblem {
+export function parseSignedUrlParams(
+  pairs: readonly [string, string][],
+): SignedUrlParams | SignatureProblem {
   const get = (name: string) => pairs.find(([k]) => k.toLowerCase() === name.toLowerCase())?.[1];
   const algorithm = get('X-Goog-Algorithm');
   if (algorithm !== 'GOOG4-RSA-SHA256' && algorithm !== 'GOOG4-HMAC-SHA256') {
-    return bad(`X-Goog-Algorithm must be GOOG4-RSA-SHA256 or GOOG4-HMAC-SHA256, not "${String(algorithm).slice(0, 40)}".`);
+    return bad(
+      `X-Goog-Algorithm must be GOOG4-RSA-SHA256 or GOOG4-HMAC-SHA256, not "${String(algorithm).slice(0, 40)}".`,
+    );
   }
   const credential = get('X-Goog-Credential') ?? '';
   const m = /^(.+)\/(\d{8})\/([^/]+)\/storage\/goog4_request$/.exec(credential);
@@ -67,18 +89,28 @@ export function parseSignedUrlParams(pairs: readonly [string, string][]): Signed
   const date = get('X-Goog-Date') ?? '';
   const d = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(date);
   if (!d) return bad('X-Goog-Date must be of the form YYYYMMDDTHHMMSSZ.');
-  if (date.slice(0, 8) !== m[2]) return bad('The date in X-Goog-Credential must be the date of X-Goog-Date.');
-  const issuedAt = Date.UTC(Number(d[1]), Number(d[2]) - 1, Number(d[3]), Number(d[4]), Number(d[5]), Number(d[6]));
+  if (date.slice(0, 8) !== m[2])
+    return bad('The date in X-Goog-Credential must be the date of X-Goog-Date.');
+  const issuedAt = Date.UTC(
+    Number(d[1]),
+    Number(d[2]) - 1,
+    Number(d[3]),
+    Number(d[4]),
+    Number(d[5]),
+    Number(d[6]),
+  );
   if (Number.isNaN(issuedAt)) return bad('X-Goog-Date is not a valid time.');
   const expires = get('X-Goog-Expires') ?? '';
-  if (!/^\d{1,7}$/.test(expires) || Number(expires) < 1) return bad('X-Goog-Expires must be a number of seconds.');
+  if (!/^\d{1,7}$/.test(expires) || Number(expires) < 1)
+    return bad('X-Goog-Expires must be a number of seconds.');
   if (Number(expires) > MAX_EXPIRES_SECONDS) {
     return bad(`X-Goog-Expires must be at most ${MAX_EXPIRES_SECONDS} seconds (7 days).`);
   }
   const signedHeaders = (get('X-Goog-SignedHeaders') ?? '').split(';');
   if (!signedHeaders.includes('host')) return bad('X-Goog-SignedHeaders must include host.');
   const signature = get('X-Goog-Signature') ?? '';
-  if (!/^[0-9a-f]{2,2048}$/i.test(signature) || signature.length % 2 !== 0) return bad('X-Goog-Signature must be hex.');
+  if (!/^[0-9a-f]{2,2048}$/i.test(signature) || signature.length % 2 !== 0)
+    return bad('X-Goog-Signature must be hex.');
   return {
     algorithm,
     credentialId: m[1]!,
@@ -124,12 +156,20 @@ export function canonicalRequest(input: CanonicalInput): string {
     .sort(([a, x], [b, y]) => (a < b ? -1 : a > b ? 1 : x < y ? -1 : x > y ? 1 : 0))
     .map(([k, v]) => `${k}=${v}`)
     .join('&');
-  const headers = [...input.signedHeaders].sort().map((name) => `${name}:${canonicalValue(input.headers[name] ?? '')}\n`).join('');
+  const headers = [...input.signedHeaders]
+    .sort()
+    .map((name) => `${name}:${canonicalValue(input.headers[name] ?? '')}\n`)
+    .join('');
   const payload = input.headers['x-goog-content-sha256'] ?? 'UNSIGNED-PAYLOAD';
   return [input.method, path, query, headers, input.signedHeaders.join(';'), payload].join('\n');
 }
 
-export function stringToSign(algorithm: V4Algorithm, date: string, scope: string, canonical: string): string {
+export function stringToSign(
+  algorithm: V4Algorithm,
+  date: string,
+  scope: string,
+  canonical: string,
+): string {
   return [algorithm, date, scope, createHash('sha256').update(canonical).digest('hex')].join('\n');
 }
 
@@ -154,7 +194,10 @@ export type SigningCredential =
   | { readonly kind: 'hmac'; readonly accessId: string; readonly secret: string };
 
 export function sign(credential: SigningCredential, toSign: string, scope: string): string {
-  if (credential.kind === 'hmac') return createHmac('sha256', hmacSigningKey(credential.secret, scope)).update(toSign).digest('hex');
+  if (credential.kind === 'hmac')
+    return createHmac('sha256', hmacSigningKey(credential.secret, scope))
+      .update(toSign)
+      .digest('hex');
   return createSign('RSA-SHA256').update(toSign).sign(credential.privateKeyPem, 'hex');
 }
 
@@ -171,11 +214,29 @@ export interface VerifyRequest {
   readonly now: number;
 }
 
+/**
+ * Host values a signer may have signed for this server: the Host header as sent, and without its
+ * port (signers such as @google-cloud/storage, and Google's conformance vectors, sign the host
+ * name alone), and the same for the public URL when the server sits behind a proxy.
+ */
+export function hostCandidates(host: string | undefined, publicUrl?: string): string[] {
+  const out = new Set<string>();
+  for (const h of [host, publicUrl ? new URL(publicUrl).host : undefined]) {
+    if (!h) continue;
+    out.add(h);
+    out.add(h.replace(/:\d+$/, ''));
+  }
+  return [...out];
+}
+
 /** Accepts a clock this far behind the signer's, as GCS tolerates small skews. */
 const ALLOWED_SKEW_MS = 15 * 60 * 1000;
 
 /** Checks a V4 signed URL; undefined when it is valid, otherwise what is wrong. */
-export function verifySignedUrl(request: VerifyRequest, keys: VerificationKeys): SignatureProblem | undefined {
+export function verifySignedUrl(
+  request: VerifyRequest,
+  keys: VerificationKeys,
+): SignatureProblem | undefined {
   const pairs = rawQueryPairs(request.rawQuery);
   if (!pairs) return bad('The query string is not valid percent-encoded UTF-8.');
   const params = parseSignedUrlParams(pairs);
@@ -190,10 +251,14 @@ export function verifySignedUrl(request: VerifyRequest, keys: VerificationKeys):
     };
   }
   if (params.issuedAt - ALLOWED_SKEW_MS > request.now) {
-    return bad(`The signed URL is not valid before ${new Date(params.issuedAt).toISOString()} (X-Goog-Date); check the signer's clock.`);
+    return bad(
+      `The signed URL is not valid before ${new Date(params.issuedAt).toISOString()} (X-Goog-Date); check the signer's clock.`,
+    );
   }
-  const publicKey = params.algorithm === 'GOOG4-RSA-SHA256' ? keys.rsa.get(params.credentialId) : undefined;
-  const secret = params.algorithm === 'GOOG4-HMAC-SHA256' ? keys.hmac.get(params.credentialId) : undefined;
+  const publicKey =
+    params.algorithm === 'GOOG4-RSA-SHA256' ? keys.rsa.get(params.credentialId) : undefined;
+  const secret =
+    params.algorithm === 'GOOG4-HMAC-SHA256' ? keys.hmac.get(params.credentialId) : undefined;
   if (!publicKey && secret === undefined) {
     return {
       status: 403,
@@ -222,16 +287,24 @@ export function verifySignedUrl(request: VerifyRequest, keys: VerificationKeys):
   return {
     status: 403,
     code: 'SignatureDoesNotMatch',
-    message: 'The request signature we calculated does not match the signature you provided. Check your Google secret key and signing method.',
+    message:
+      'The request signature we calculated does not match the signature you provided. Check your Google secret key and signing method.',
     stringToSign: first?.toSign,
     canonicalRequest: first?.canonical,
   };
 }
 
-function signatureMatches(params: SignedUrlParams, toSign: string, publicKey: KeyObject | undefined, secret: string | undefined): boolean {
+function signatureMatches(
+  params: SignedUrlParams,
+  toSign: string,
+  publicKey: KeyObject | undefined,
+  secret: string | undefined,
+): boolean {
   const given = Buffer.from(params.signature, 'hex');
   if (publicKey) return createVerify('RSA-SHA256').update(toSign).verify(publicKey, given);
-  const expected = createHmac('sha256', hmacSigningKey(secret!, params.scope)).update(toSign).digest();
+  const expected = createHmac('sha256', hmacSigningKey(secret!, params.scope))
+    .update(toSign)
+    .digest();
   return expected.length === given.length && timingSafeEqual(expected, given);
 }
 
@@ -244,7 +317,10 @@ export function publicKeyOf(pem: string): KeyObject {
 
 /** `YYYYMMDD'T'HHMMSS'Z'`. */
 function v4Date(time: number): string {
-  return new Date(time).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+  return new Date(time)
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '');
 }
 
 export interface SignUrlInput {
@@ -264,9 +340,11 @@ export function signUrl(credential: SigningCredential, input: SignUrlInput): str
   const date = v4Date(input.now);
   const scope = `${date.slice(0, 8)}/${input.location ?? 'auto'}/storage/goog4_request`;
   const headers: Record<string, string> = { host: url.host };
-  for (const [name, value] of Object.entries(input.headers ?? {})) headers[name.toLowerCase()] = value;
+  for (const [name, value] of Object.entries(input.headers ?? {}))
+    headers[name.toLowerCase()] = value;
   const signedHeaders = Object.keys(headers).sort();
-  const algorithm: V4Algorithm = credential.kind === 'rsa' ? 'GOOG4-RSA-SHA256' : 'GOOG4-HMAC-SHA256';
+  const algorithm: V4Algorithm =
+    credential.kind === 'rsa' ? 'GOOG4-RSA-SHA256' : 'GOOG4-HMAC-SHA256';
   const id = credential.kind === 'rsa' ? credential.email : credential.accessId;
   const query: [string, string][] = [
     ...[...url.searchParams.entries()],
@@ -276,7 +354,13 @@ export function signUrl(credential: SigningCredential, input: SignUrlInput): str
     ['X-Goog-Expires', String(input.expiresInSeconds)],
     ['X-Goog-SignedHeaders', signedHeaders.join(';')],
   ];
-  const canonical = canonicalRequest({ method: input.method, path: url.pathname, query, headers, signedHeaders });
+  const canonical = canonicalRequest({
+    method: input.method,
+    path: url.pathname,
+    query,
+    headers,
+    signedHeaders,
+  });
   const [, canonicalPath, canonicalQuery] = canonical.split('\n');
   const signature = sign(credential, stringToSign(algorithm, date, scope, canonical), scope);
   return `${url.protocol}//${url.host}${canonicalPath!}?${canonicalQuery!}&X-Goog-Signature=${signature}`;

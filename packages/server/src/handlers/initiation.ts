@@ -14,7 +14,10 @@ export function parseMetadataJson(raw: Buffer): InitiationBody {
   try {
     json = JSON.parse(raw.toString('utf8'));
   } catch (error) {
-    throw badRequest(`Parse Error: the metadata is not valid JSON (${(error as Error).message.slice(0, 100)}).`, 'parseError');
+    throw badRequest(
+      `Parse Error: the metadata is not valid JSON (${(error as Error).message.slice(0, 100)}).`,
+      'parseError',
+    );
   }
   const parsed = parseInitiationBody(json);
   if (!parsed.ok) throw new HttpError(parsed.error);
@@ -25,7 +28,9 @@ export function parseMetadataJson(raw: Buffer): InitiationBody {
 export async function readInitiationBody(ctx: Context): Promise<InitiationBody> {
   const raw = await readSmallBody(ctx.req, MAX_METADATA_BODY);
   if (raw === 'too-large') {
-    throw badRequest(`The initiation body (object metadata) is limited to ${MAX_METADATA_BODY} bytes.`);
+    throw badRequest(
+      `The initiation body (object metadata) is limited to ${MAX_METADATA_BODY} bytes.`,
+    );
   }
   const type = header(ctx, 'content-type') ?? '';
   if (raw.length > 0 && type !== '' && !/^application\/json\b/i.test(type)) {
@@ -37,13 +42,21 @@ export async function readInitiationBody(ctx: Context): Promise<InitiationBody> 
 }
 
 /** The object name from the query or the body; both given must agree. */
-export function resolveObjectName(fromQuery: string | undefined, fromBody: string | undefined): string {
+export function resolveObjectName(
+  fromQuery: string | undefined,
+  fromBody: string | undefined,
+): string {
   if (fromQuery !== undefined && fromBody !== undefined && fromQuery !== fromBody) {
-    throw badRequest(`Value '${fromBody.slice(0, 200)}' in content does not agree with value '${fromQuery.slice(0, 200)}'.`);
+    throw badRequest(
+      `Value '${fromBody.slice(0, 200)}' in content does not agree with value '${fromQuery.slice(0, 200)}'.`,
+    );
   }
   const name = fromQuery ?? fromBody;
   if (name === undefined) {
-    throw badRequest('No object name: give it in the "name" query parameter or in the JSON body.', 'required');
+    throw badRequest(
+      'No object name: give it in the "name" query parameter or in the JSON body.',
+      'required',
+    );
   }
   return requireObjectName(name);
 }
@@ -52,7 +65,9 @@ export function resolveObjectName(fromQuery: string | undefined, fromBody: strin
 export function parseSizeHeader(name: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   if (!/^\d{1,15}$/.test(value.trim())) {
-    throw badRequest(`Invalid ${name} "${value.slice(0, 40)}": it must be the upload's size in bytes.`);
+    throw badRequest(
+      `Invalid ${name} "${value.slice(0, 40)}": it must be the upload's size in bytes.`,
+    );
   }
   const size = Number(value.trim());
   if (size > MAX_OBJECT_SIZE) throw new HttpError(tooLarge(size));

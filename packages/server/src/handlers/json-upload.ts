@@ -12,7 +12,13 @@ import { sendEmpty, sendError, sendJson } from '../http/respond.js';
 import { redactSessionId } from '../ids.js';
 import type { Services } from '../services.js';
 import { openSession } from '../upload/sessions.js';
-import { cancelSession, chunkRequestOf, runChunk, withSession, type ChunkOutcome } from '../upload/session-chunk.js';
+import {
+  cancelSession,
+  chunkRequestOf,
+  runChunk,
+  withSession,
+  type ChunkOutcome,
+} from '../upload/session-chunk.js';
 import { requireBucket } from './common.js';
 import { parseSizeHeader, readInitiationBody, resolveObjectName } from './initiation.js';
 
@@ -27,25 +33,36 @@ function commandOf(ctx: Context): string | undefined {
  * `POST /upload/storage/v1/b/{bucket}/o?uploadType=resumable`, or with `X-Goog-Upload-Command:
  * start`: starts a session. The session URI repeats the request's query and adds upload_id.
  */
-export async function initiateJsonSession(app: Services, ctx: Context, bucket: string): Promise<void> {
+export async function initiateJsonSession(
+  app: Services,
+  ctx: Context,
+  bucket: string,
+): Promise<void> {
   const commands = commandOf(ctx) !== undefined;
   await requireBucket(app, bucket);
   const body: InitiationBody = await readInitiationBody(ctx);
   const name = resolveObjectName(ctx.query.get('name'), body.name);
   const declaredSize = commands
-    ? parseSizeHeader('X-Goog-Upload-Header-Content-Length', header(ctx, 'x-goog-upload-header-content-length'))
+    ? parseSizeHeader(
+        'X-Goog-Upload-Header-Content-Length',
+        header(ctx, 'x-goog-upload-header-content-length'),
+      )
     : parseSizeHeader('X-Upload-Content-Length', header(ctx, 'x-upload-content-length'));
   const preconditions = parsePreconditions((n) => ctx.query.get(n));
   if (!preconditions.ok) throw new HttpError(preconditions.error);
   const contentType =
-    body.contentType ?? header(ctx, commands ? 'x-goog-upload-header-content-type' : 'x-upload-content-type');
+    body.contentType ??
+    header(ctx, commands ? 'x-goog-upload-header-content-type' : 'x-upload-content-type');
   const { name: _name, crc32c, md5Hash, ...metadata } = body;
   const session = await openSession(app, {
     api: 'json',
     bucket,
     name,
     metadata: { ...metadata, ...(contentType ? { contentType } : {}) },
-    declaredHashes: { ...(crc32c !== undefined && { crc32c }), ...(md5Hash !== undefined && { md5Hash }) },
+    declaredHashes: {
+      ...(crc32c !== undefined && { crc32c }),
+      ...(md5Hash !== undefined && { md5Hash }),
+    },
     preconditions: preconditions.value,
     declaredSize,
     origin: header(ctx, 'origin'),
@@ -68,7 +85,11 @@ export async function initiateJsonSession(app: Services, ctx: Context, bucket: s
 }
 
 /** `PUT|POST|DELETE` on a JSON API session URI. */
-export async function jsonSessionRequest(app: Services, ctx: Context, bucket: string): Promise<void> {
+export async function jsonSessionRequest(
+  app: Services,
+  ctx: Context,
+  bucket: string,
+): Promise<void> {
   const id = ctx.query.get('upload_id') ?? '';
   const command = commandOf(ctx);
   if (command !== undefined) return commandRequest(app, ctx, bucket, id, command);
@@ -99,7 +120,13 @@ function renderJson(ctx: Context, outcome: ChunkOutcome, no308: boolean): void {
 // X-Goog-Upload-* headers with a 200, never a 308. Commands map onto the same decision table:
 // `upload` at offset o is `bytes o-.../*`, `upload, finalize` also gives the total, `finalize` is
 // `bytes */N` and `query` is `bytes */*`.
-async function commandRequest(app: Services, ctx: Context, bucket: string, id: string, command: string): Promise<void> {
+async function commandRequest(
+  app: Services,
+  ctx: Context,
+  bucket: string,
+  id: string,
+  command: string,
+): Promise<void> {
   await withSession(app, ctx, id, { bucket }, async (session, superseded) => {
     const status = (value: string, received: number) => ({
       'x-goog-upload-status': value,
@@ -110,7 +137,8 @@ async function commandRequest(app: Services, ctx: Context, bucket: string, id: s
       if (cancelled !== 'cancelled') return renderCommand(ctx, cancelled, status);
       return sendEmpty(ctx, 200, status('cancelled', session.persisted));
     }
-    if (command === 'query' && session.status === 'cancelled') return sendEmpty(ctx, 200, status('cancelled', session.persisted));
+    if (command === 'query' && session.status === 'cancelled')
+      return sendEmpty(ctx, 200, status('cancelled', session.persisted));
     const request = commandToChunk(ctx, command, session.persisted);
     renderCommand(ctx, await runChunk(app, ctx, session, request, superseded), status);
   });
@@ -120,26 +148,38 @@ function commandToChunk(ctx: Context, command: string, persisted: number): Chunk
   const lengthHeader = header(ctx, 'content-length');
   const length = lengthHeader === undefined ? undefined : Number(lengthHeader);
   const offsetHeader = header(ctx, 'x-goog-upload-offset');
-  const offset = offsetHeader === undefined ? undefined : parseSizeHeader('X-Goog-Upload-Offset', offsetHeader);
+  const offset =
+    offsetHeader === undefined ? undefined : parseSizeHeader('X-Goog-Upload-Offset', offsetHeader);
   switch (command) {
     case 'query':
       return { contentRange: 'bytes */*', contentLength: 0 };
     case 'finalize':
-      if (length !== undefined && length > 0) throw badRequest('A finalize command has no body; use "upload, finalize" to send data.');
+      if (length !== undefined && length > 0)
+        throw badRequest('A finalize command has no body; use "upload, finalize" to send data.');
       return { contentRange: `bytes */${offset ?? persisted}`, contentLength: 0 };
     case 'upload':
     case 'upload,finalize': {
-      if (offset === undefined) throw badRequest(`The "${command}" command needs X-Goog-Upload-Offset.`);
+      if (offset === undefined)
+        throw badRequest(`The "${command}" command needs X-Goog-Upload-Offset.`);
       const final = command === 'upload,finalize';
       if (length === undefined) {
-        if (!final) throw badRequest('An upload command needs a Content-Length (chunked bodies must also finalize).');
+        if (!final)
+          throw badRequest(
+            'An upload command needs a Content-Length (chunked bodies must also finalize).',
+          );
         return { contentRange: `bytes ${offset}-*/*`, contentLength: undefined };
       }
-      if (length === 0) return { contentRange: final ? `bytes */${offset}` : 'bytes */*', contentLength: 0 };
-      return { contentRange: `bytes ${offset}-${offset + length - 1}/${final ? offset + length : '*'}`, contentLength: length };
+      if (length === 0)
+        return { contentRange: final ? `bytes */${offset}` : 'bytes */*', contentLength: 0 };
+      return {
+        contentRange: `bytes ${offset}-${offset + length - 1}/${final ? offset + length : '*'}`,
+        contentLength: length,
+      };
     }
     default:
-      throw badRequest(`Unknown X-Goog-Upload-Command "${command.slice(0, 40)}": use start, query, upload, finalize, "upload, finalize" or cancel.`);
+      throw badRequest(
+        `Unknown X-Goog-Upload-Command "${command.slice(0, 40)}": use start, query, upload, finalize, "upload, finalize" or cancel.`,
+      );
   }
 }
 
@@ -152,9 +192,16 @@ function renderCommand(
     case 'incomplete':
       return sendEmpty(ctx, 200, status('active', outcome.persisted));
     case 'complete':
-      return sendJson(ctx, 200, objectResource(outcome.object, ctx.baseUrl), status('final', outcome.object.size));
+      return sendJson(
+        ctx,
+        200,
+        objectResource(outcome.object, ctx.baseUrl),
+        status('final', outcome.object.size),
+      );
     case 'error':
-      return sendError(ctx, outcome.error, { 'x-goog-upload-status': outcome.error.status === 503 ? 'active' : 'final' });
+      return sendError(ctx, outcome.error, {
+        'x-goog-upload-status': outcome.error.status === 503 ? 'active' : 'final',
+      });
   }
 }
 

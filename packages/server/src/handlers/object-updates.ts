@@ -32,17 +32,25 @@ async function readJson(ctx: Context): Promise<unknown> {
 }
 
 /** `PATCH /storage/v1/b/{bucket}/o/{object}`: changes metadata; the metageneration grows. */
-export async function patchObject(app: Services, ctx: Context, bucket: string, name: string): Promise<void> {
+export async function patchObject(
+  app: Services,
+  ctx: Context,
+  bucket: string,
+  name: string,
+): Promise<void> {
   const patch = parseMetadataPatch(await readJson(ctx));
   if (!patch.ok) throw new HttpError(patch.error);
   const current = await requireObject(app, ctx, bucket, name, queryPreconditions(ctx));
   const next: ObjectRecord = {
     ...applyMetadataPatch(current, patch.value),
-    contentType: patch.value.clear.includes('contentType') ? 'application/octet-stream' : (patch.value.set.contentType ?? current.contentType),
+    contentType: patch.value.clear.includes('contentType')
+      ? 'application/octet-stream'
+      : (patch.value.set.contentType ?? current.contentType),
     metageneration: String(Number(current.metageneration) + 1),
     updated: new Date(app.now()).toISOString(),
   };
-  if (!(await app.metadata.putObjectMetadata(next, current.metageneration))) throw new HttpError(preconditionFailed());
+  if (!(await app.metadata.putObjectMetadata(next, current.metageneration)))
+    throw new HttpError(preconditionFailed());
   sendJson(ctx, 200, objectResource(next, ctx.baseUrl));
 }
 
@@ -52,13 +60,21 @@ interface ComposeSource {
   ifGenerationMatch?: string;
 }
 
-function parseComposeBody(value: unknown): { sources: ComposeSource[]; destination: Record<string, unknown> } {
+function parseComposeBody(value: unknown): {
+  sources: ComposeSource[];
+  destination: Record<string, unknown>;
+} {
   const body = (value ?? {}) as { sourceObjects?: unknown; destination?: unknown };
   if (!Array.isArray(body.sourceObjects) || body.sourceObjects.length === 0) {
-    throw badRequest('A compose request needs sourceObjects: a list of 1 to 32 {"name": …} entries.', 'required');
+    throw badRequest(
+      'A compose request needs sourceObjects: a list of 1 to 32 {"name": …} entries.',
+      'required',
+    );
   }
   if (body.sourceObjects.length > MAX_COMPOSE_SOURCES) {
-    throw badRequest(`A compose request takes at most ${MAX_COMPOSE_SOURCES} source objects; this one has ${body.sourceObjects.length}.`);
+    throw badRequest(
+      `A compose request takes at most ${MAX_COMPOSE_SOURCES} source objects; this one has ${body.sourceObjects.length}.`,
+    );
   }
   const generation = (v: unknown, field: string): string | undefined => {
     if (v === undefined || v === null) return undefined;
@@ -68,14 +84,29 @@ function parseComposeBody(value: unknown): { sources: ComposeSource[]; destinati
     return String(v);
   };
   const sources = body.sourceObjects.map((entry: unknown, i): ComposeSource => {
-    const source = entry as { name?: unknown; generation?: unknown; objectPreconditions?: { ifGenerationMatch?: unknown } };
-    if (typeof source?.name !== 'string') throw badRequest(`sourceObjects[${i}] needs a "name" string.`);
+    const source = entry as {
+      name?: unknown;
+      generation?: unknown;
+      objectPreconditions?: { ifGenerationMatch?: unknown };
+    };
+    if (typeof source?.name !== 'string')
+      throw badRequest(`sourceObjects[${i}] needs a "name" string.`);
     const gen = generation(source.generation, `sourceObjects[${i}].generation`);
-    const match = generation(source.objectPreconditions?.ifGenerationMatch, `sourceObjects[${i}].objectPreconditions.ifGenerationMatch`);
-    return { name: requireObjectName(source.name), ...(gen && { generation: gen }), ...(match && { ifGenerationMatch: match }) };
+    const match = generation(
+      source.objectPreconditions?.ifGenerationMatch,
+      `sourceObjects[${i}].objectPreconditions.ifGenerationMatch`,
+    );
+    return {
+      name: requireObjectName(source.name),
+      ...(gen && { generation: gen }),
+      ...(match && { ifGenerationMatch: match }),
+    };
   });
   const destination = body.destination;
-  if (destination !== undefined && (typeof destination !== 'object' || destination === null || Array.isArray(destination))) {
+  if (
+    destination !== undefined &&
+    (typeof destination !== 'object' || destination === null || Array.isArray(destination))
+  ) {
     throw badRequest('destination must be an object resource.');
   }
   return { sources, destination: (destination ?? {}) as Record<string, unknown> };
@@ -98,7 +129,11 @@ class ConcatenatedBlobs implements ChunkSource {
         const part = this.parts[this.index++];
         if (!part) return 'complete';
         if (part.size === 0) continue;
-        const stream = (await this.app.blobs.read(part.blobId, 0, part.size - 1)) as AsyncIterable<Buffer>;
+        const stream = (await this.app.blobs.read(
+          part.blobId,
+          0,
+          part.size - 1,
+        )) as AsyncIterable<Buffer>;
         this.current = stream[Symbol.asyncIterator]();
       }
       const step = await this.current.next();
@@ -118,12 +153,22 @@ class ConcatenatedBlobs implements ChunkSource {
  * `POST /storage/v1/b/{bucket}/o/{destination}/compose`: concatenates up to 32 objects of the
  * bucket into a new composite object (which, as on GCS, has a CRC32C but no MD5).
  */
-export async function composeObject(app: Services, ctx: Context, bucket: string, destinationName: string): Promise<void> {
+export async function composeObject(
+  app: Services,
+  ctx: Context,
+  bucket: string,
+  destinationName: string,
+): Promise<void> {
   await requireBucket(app, bucket);
   requireObjectName(destinationName);
   const preconditions = queryPreconditions(ctx);
   const { sources, destination } = parseComposeBody(await readJson(ctx));
-  const metadata = parseInitiationBody({ ...destination, name: undefined, crc32c: undefined, md5Hash: undefined });
+  const metadata = parseInitiationBody({
+    ...destination,
+    name: undefined,
+    crc32c: undefined,
+    md5Hash: undefined,
+  });
   if (!metadata.ok) throw new HttpError(metadata.error);
   const parts: ObjectRecord[] = [];
   for (const source of sources) {
@@ -139,7 +184,11 @@ export async function composeObject(app: Services, ctx: Context, bucket: string,
   const componentCount = parts.reduce((n, p) => n + (p.componentCount ?? 1), 0);
   if (componentCount > MAX_COMPONENTS) {
     throw new HttpError(
-      protocolError(400, 'invalid', `The composed object would have ${componentCount} components; the limit is ${MAX_COMPONENTS}.`),
+      protocolError(
+        400,
+        'invalid',
+        `The composed object would have ${componentCount} components; the limit is ${MAX_COMPONENTS}.`,
+      ),
     );
   }
   const result = await storeOneShot(app, new ConcatenatedBlobs(app, parts), {

@@ -44,7 +44,9 @@ export async function requireObject(
   const object = await app.metadata.getObject(bucket, name);
   const generation = ctx.query.get('generation');
   if (generation !== undefined && !/^\d{1,19}$/.test(generation)) {
-    throw badRequest(`Invalid value for generation: "${generation.slice(0, 40)}" is not a generation number.`);
+    throw badRequest(
+      `Invalid value for generation: "${generation.slice(0, 40)}" is not a generation number.`,
+    );
   }
   if (!object || (generation !== undefined && generation !== object.generation)) {
     throw new HttpError(objectNotFound(bucket, name));
@@ -58,18 +60,33 @@ export function objectHeaders(object: StoredObject): Record<string, string | str
   return {
     'x-goog-generation': object.generation,
     'x-goog-metageneration': object.metageneration,
-    'x-goog-hash': [`crc32c=${object.crc32c}`, ...(object.md5Hash !== undefined ? [`md5=${object.md5Hash}`] : [])],
+    'x-goog-hash': [
+      `crc32c=${object.crc32c}`,
+      ...(object.md5Hash !== undefined ? [`md5=${object.md5Hash}`] : []),
+    ],
     'x-goog-stored-content-length': String(object.size),
     'x-goog-stored-content-encoding': object.contentEncoding ?? 'identity',
-    ...(object.componentCount !== undefined && { 'x-goog-component-count': String(object.componentCount) }),
+    ...(object.componentCount !== undefined && {
+      'x-goog-component-count': String(object.componentCount),
+    }),
   };
 }
 
 /** `GET /storage/v1/b/{bucket}/o/{object}`: metadata, or the bytes with `alt=media`. */
-export async function getObject(app: Services, ctx: Context, bucket: string, name: string): Promise<void> {
+export async function getObject(
+  app: Services,
+  ctx: Context,
+  bucket: string,
+  name: string,
+): Promise<void> {
   const alt = ctx.query.get('alt') ?? 'json';
-  if (alt === 'media') return downloadObject(app, ctx, bucket, name, { preconditions: queryPreconditions(ctx), etag: objectEtag });
-  if (alt !== 'json') throw badRequest(`Invalid value for alt: "${alt.slice(0, 20)}"; use json or media.`);
+  if (alt === 'media')
+    return downloadObject(app, ctx, bucket, name, {
+      preconditions: queryPreconditions(ctx),
+      etag: objectEtag,
+    });
+  if (alt !== 'json')
+    throw badRequest(`Invalid value for alt: "${alt.slice(0, 20)}"; use json or media.`);
   const object = await requireObject(app, ctx, bucket, name, queryPreconditions(ctx));
   sendJson(ctx, 200, objectResource(object, ctx.baseUrl), { etag: objectEtag(object) });
 }
@@ -105,7 +122,8 @@ export async function downloadObject(
   if (object.cacheControl) headers['cache-control'] = object.cacheControl;
 
   const ifMatch = header(ctx, 'if-match');
-  if (ifMatch !== undefined && !etagListMatches(ifMatch, etag)) throw new HttpError(preconditionFailed());
+  if (ifMatch !== undefined && !etagListMatches(ifMatch, etag))
+    throw new HttpError(preconditionFailed());
   const ifNoneMatch = header(ctx, 'if-none-match');
   if (ifNoneMatch !== undefined && etagListMatches(ifNoneMatch, etag)) {
     return sendEmpty(ctx, 304, { etag, 'x-goog-generation': object.generation });
@@ -115,15 +133,24 @@ export async function downloadObject(
   if (selection.kind === 'unsatisfiable') {
     return sendError(
       ctx,
-      protocolError(416, 'requestedRangeNotSatisfiable', `The requested range cannot be satisfied: the object has ${object.size} bytes.`),
+      protocolError(
+        416,
+        'requestedRangeNotSatisfiable',
+        `The requested range cannot be satisfied: the object has ${object.size} bytes.`,
+      ),
       { 'content-range': `bytes */${object.size}` },
     );
   }
-  const [start, end] = selection.kind === 'partial' ? [selection.start, selection.end] : [0, object.size - 1];
-  if (selection.kind === 'partial') headers['content-range'] = `bytes ${start}-${end}/${object.size}`;
+  const [start, end] =
+    selection.kind === 'partial' ? [selection.start, selection.end] : [0, object.size - 1];
+  if (selection.kind === 'partial')
+    headers['content-range'] = `bytes ${start}-${end}/${object.size}`;
   const status = selection.kind === 'partial' ? 206 : 200;
   if (object.size === 0 || ctx.method === 'HEAD') {
-    return sendEmpty(ctx, status, { ...headers, 'content-length': object.size === 0 ? 0 : end - start + 1 });
+    return sendEmpty(ctx, status, {
+      ...headers,
+      'content-length': object.size === 0 ? 0 : end - start + 1,
+    });
   }
   const stream = await app.blobs.read(object.blobId, start, end);
   ctx.res.statusCode = status;
@@ -133,7 +160,13 @@ export async function downloadObject(
 }
 
 /** `DELETE /storage/v1/b/{bucket}/o/{object}` (and the XML API's DELETE). */
-export async function deleteObject(app: Services, ctx: Context, bucket: string, name: string, preconditions: Preconditions): Promise<void> {
+export async function deleteObject(
+  app: Services,
+  ctx: Context,
+  bucket: string,
+  name: string,
+  preconditions: Preconditions,
+): Promise<void> {
   const object = await requireObject(app, ctx, bucket, name, preconditions);
   const deleted = await app.metadata.deleteObject(bucket, name, object.generation);
   if (!deleted) throw new HttpError(objectNotFound(bucket, name));
@@ -150,7 +183,9 @@ export async function listObjects(app: Services, ctx: Context, bucket: string): 
   if (token !== undefined && token !== '') {
     after = Buffer.from(token, 'base64url').toString('utf8');
     if (Buffer.from(after, 'utf8').toString('base64url') !== token) {
-      throw badRequest('Invalid pageToken: pass back the nextPageToken of the previous page unchanged.');
+      throw badRequest(
+        'Invalid pageToken: pass back the nextPageToken of the previous page unchanged.',
+      );
     }
   }
   const page = await app.metadata.listObjects(bucket, {
@@ -166,6 +201,8 @@ export async function listObjects(app: Services, ctx: Context, bucket: string): 
     kind: 'storage#objects',
     ...(page.prefixes.length > 0 && { prefixes: [...page.prefixes].sort(compareNames) }),
     ...(page.items.length > 0 && { items: page.items.map((o) => objectResource(o, ctx.baseUrl)) }),
-    ...(page.nextAfter !== undefined && { nextPageToken: Buffer.from(page.nextAfter, 'utf8').toString('base64url') }),
+    ...(page.nextAfter !== undefined && {
+      nextPageToken: Buffer.from(page.nextAfter, 'utf8').toString('base64url'),
+    }),
   });
 }

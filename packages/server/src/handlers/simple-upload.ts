@@ -1,8 +1,18 @@
-import { parseGoogHash, parsePreconditions, objectResource, type DeclaredHashes } from '@spool/core';
+import {
+  parseGoogHash,
+  parsePreconditions,
+  objectResource,
+  type DeclaredHashes,
+} from '@spool/core';
 import { BodyReader, type BodyEnd, type ChunkSource } from '../http/body.js';
 import { header, type Context } from '../http/context.js';
 import { HttpError, badRequest } from '../http/errors.js';
-import { MultipartError, MultipartRelatedParser, multipartBoundary, type MultipartEvent } from '../http/multipart-related.js';
+import {
+  MultipartError,
+  MultipartRelatedParser,
+  multipartBoundary,
+  type MultipartEvent,
+} from '../http/multipart-related.js';
 import { sendError, sendJson } from '../http/respond.js';
 import type { Services } from '../services.js';
 import { storeOneShot } from '../upload/one-shot.js';
@@ -52,7 +62,10 @@ export async function multipartUpload(app: Services, ctx: Context, bucket: strin
   const preconditions = parsePreconditions((n) => ctx.query.get(n));
   if (!preconditions.ok) throw new HttpError(preconditions.error);
   const hashes = declaredHash(ctx);
-  const source = new MultipartMedia(new BodyReader(ctx.req), new MultipartRelatedParser(boundary, MAX_METADATA_BODY));
+  const source = new MultipartMedia(
+    new BodyReader(ctx.req),
+    new MultipartRelatedParser(boundary, MAX_METADATA_BODY),
+  );
   const parts = await source.readHeads();
   const metadata = parseMetadataJson(parts.metadata);
   const name = resolveObjectName(ctx.query.get('name'), metadata.name);
@@ -63,7 +76,10 @@ export async function multipartUpload(app: Services, ctx: Context, bucket: strin
     name,
     metadata: { ...objectMetadata, ...(contentType ? { contentType } : {}) },
     size: undefined,
-    declaredHashes: [hashes, { ...(crc32c !== undefined && { crc32c }), ...(md5Hash !== undefined && { md5Hash }) }],
+    declaredHashes: [
+      hashes,
+      { ...(crc32c !== undefined && { crc32c }), ...(md5Hash !== undefined && { md5Hash }) },
+    ],
     preconditions: preconditions.value,
   });
   if (!result.ok) return sendError(ctx, source.problem ?? result.error);
@@ -88,11 +104,17 @@ class MultipartMedia implements ChunkSource {
     while (true) {
       const chunk = await this.body.next();
       if (typeof chunk === 'string') {
-        throw badRequest('The multipart body ended before its media part: send a JSON metadata part and a media part.');
+        throw badRequest(
+          'The multipart body ended before its media part: send a JSON metadata part and a media part.',
+        );
       }
       for (const event of this.feed(chunk)) {
         if (event.kind === 'metadata') metadata = event.body;
-        if (event.kind === 'media-headers') return { metadata: metadata ?? Buffer.alloc(0), mediaType: event.headers['content-type'] };
+        if (event.kind === 'media-headers')
+          return {
+            metadata: metadata ?? Buffer.alloc(0),
+            mediaType: event.headers['content-type'],
+          };
       }
     }
   }

@@ -16,7 +16,13 @@ import { redactSessionId } from '../ids.js';
 import type { Services } from '../services.js';
 import { storeOneShot } from '../upload/one-shot.js';
 import { openSession } from '../upload/sessions.js';
-import { cancelSession, chunkRequestOf, runChunk, withSession, type ChunkOutcome } from '../upload/session-chunk.js';
+import {
+  cancelSession,
+  chunkRequestOf,
+  runChunk,
+  withSession,
+  type ChunkOutcome,
+} from '../upload/session-chunk.js';
 import { customMetadataHeaders, requireBucket, requireObjectName } from './common.js';
 import { encodeObjectPath, objectHeaders } from './objects.js';
 
@@ -32,7 +38,9 @@ function metadataFromHeaders(ctx: Context): ObjectMetadata {
   return {
     ...(contentType !== undefined && { contentType }),
     ...(pick('cache-control') !== undefined && { cacheControl: pick('cache-control') }),
-    ...(pick('content-disposition') !== undefined && { contentDisposition: pick('content-disposition') }),
+    ...(pick('content-disposition') !== undefined && {
+      contentDisposition: pick('content-disposition'),
+    }),
     ...(pick('content-encoding') !== undefined && { contentEncoding: pick('content-encoding') }),
     ...(pick('content-language') !== undefined && { contentLanguage: pick('content-language') }),
     ...(Object.keys(custom).length > 0 && { metadata: custom }),
@@ -48,7 +56,10 @@ function preconditionsFromHeaders(ctx: Context): Preconditions {
   ] as const) {
     const value = header(ctx, headerName);
     if (value === undefined) continue;
-    if (!/^\d{1,19}$/.test(value.trim())) throw badRequest(`Invalid ${headerName}: "${value.slice(0, 40)}" is not a generation number.`);
+    if (!/^\d{1,19}$/.test(value.trim()))
+      throw badRequest(
+        `Invalid ${headerName}: "${value.slice(0, 40)}" is not a generation number.`,
+      );
     out[field] = String(BigInt(value.trim()));
   }
   return out;
@@ -71,15 +82,24 @@ export function xmlObjectHeaders(object: StoredObject): Record<string, string | 
 }
 
 /** The XML API's entity tag: the MD5 in hex, for objects that have one. */
-export function xmlEtag(object: Pick<StoredObject, 'md5Hash' | 'generation' | 'metageneration'>): string {
+export function xmlEtag(
+  object: Pick<StoredObject, 'md5Hash' | 'generation' | 'metageneration'>,
+): string {
   if (object.md5Hash === undefined) return `"${object.generation}.${object.metageneration}"`;
   return `"${Buffer.from(object.md5Hash, 'base64').toString('hex')}"`;
 }
 
 /** `POST /{bucket}/{object}` with `x-goog-resumable: start`: 201 and the session URI. */
-export async function xmlStartResumable(app: Services, ctx: Context, bucket: string, name: string): Promise<void> {
+export async function xmlStartResumable(
+  app: Services,
+  ctx: Context,
+  bucket: string,
+  name: string,
+): Promise<void> {
   if (header(ctx, 'x-goog-resumable')?.toLowerCase() !== 'start') {
-    throw badRequest('POST on an object starts a resumable upload with the header x-goog-resumable: start; HTML form uploads are not supported.');
+    throw badRequest(
+      'POST on an object starts a resumable upload with the header x-goog-resumable: start; HTML form uploads are not supported.',
+    );
   }
   await requireBucket(app, bucket);
   requireObjectName(name);
@@ -102,14 +122,25 @@ export async function xmlStartResumable(app: Services, ctx: Context, bucket: str
 }
 
 /** `PUT|POST|DELETE /{bucket}/{object}?upload_id=…`. */
-export async function xmlSessionRequest(app: Services, ctx: Context, bucket: string, name: string): Promise<void> {
-  await withSession(app, ctx, ctx.query.get('upload_id') ?? '', { bucket, name }, async (session, superseded) => {
-    if (ctx.method === 'DELETE') {
-      const cancelled = await cancelSession(app, session);
-      return cancelled === 'cancelled' ? sendEmpty(ctx, 499) : renderXmlOutcome(ctx, cancelled);
-    }
-    renderXmlOutcome(ctx, await runChunk(app, ctx, session, chunkRequestOf(ctx), superseded));
-  });
+export async function xmlSessionRequest(
+  app: Services,
+  ctx: Context,
+  bucket: string,
+  name: string,
+): Promise<void> {
+  await withSession(
+    app,
+    ctx,
+    ctx.query.get('upload_id') ?? '',
+    { bucket, name },
+    async (session, superseded) => {
+      if (ctx.method === 'DELETE') {
+        const cancelled = await cancelSession(app, session);
+        return cancelled === 'cancelled' ? sendEmpty(ctx, 499) : renderXmlOutcome(ctx, cancelled);
+      }
+      renderXmlOutcome(ctx, await runChunk(app, ctx, session, chunkRequestOf(ctx), superseded));
+    },
+  );
 }
 
 /**
@@ -119,7 +150,11 @@ export async function xmlSessionRequest(app: Services, ctx: Context, bucket: str
 export function renderXmlOutcome(ctx: Context, outcome: ChunkOutcome): void {
   switch (outcome.kind) {
     case 'incomplete':
-      return sendEmpty(ctx, 308, outcome.persisted > 0 ? { range: `bytes=0-${outcome.persisted - 1}` } : {});
+      return sendEmpty(
+        ctx,
+        308,
+        outcome.persisted > 0 ? { range: `bytes=0-${outcome.persisted - 1}` } : {},
+      );
     case 'complete':
       return sendEmpty(ctx, 200, xmlObjectHeaders(outcome.object));
     case 'error':
@@ -145,7 +180,12 @@ class Sha256Source implements ChunkSource {
 }
 
 /** `PUT /{bucket}/{object}`: the body is the object. */
-export async function xmlPutObject(app: Services, ctx: Context, bucket: string, name: string): Promise<void> {
+export async function xmlPutObject(
+  app: Services,
+  ctx: Context,
+  bucket: string,
+  name: string,
+): Promise<void> {
   await requireBucket(app, bucket);
   requireObjectName(name);
   const length = header(ctx, 'content-length');
@@ -163,7 +203,13 @@ export async function xmlPutObject(app: Services, ctx: Context, bucket: string, 
     preconditions: preconditionsFromHeaders(ctx),
     verify: () =>
       source instanceof Sha256Source && source.hex() !== signedSha256!.toLowerCase()
-        ? protocolError(400, 'invalid', 'The body does not match X-Goog-Content-SHA256; nothing was stored.', 'json', 'BadDigest')
+        ? protocolError(
+            400,
+            'invalid',
+            'The body does not match X-Goog-Content-SHA256; nothing was stored.',
+            'json',
+            'BadDigest',
+          )
         : undefined,
   });
   if (!result.ok) throw new HttpError(result.error);

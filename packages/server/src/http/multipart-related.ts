@@ -14,7 +14,8 @@ const MAX_HEADER_BYTES = 16 * 1024;
 const CRLF = Buffer.from('\r\n');
 const HEADER_END = Buffer.from('\r\n\r\n');
 
-type State = 'preamble' | 'after-boundary' | 'headers' | 'metadata' | 'media' | 'after-media' | 'epilogue';
+type State =
+  'preamble' | 'after-boundary' | 'headers' | 'metadata' | 'media' | 'after-media' | 'epilogue';
 
 /** The boundary parameter of a multipart/related Content-Type, or an error saying what is wrong. */
 export function multipartBoundary(contentType: string | undefined): string | MultipartError {
@@ -25,7 +26,12 @@ export function multipartBoundary(contentType: string | undefined): string | Mul
   }
   const m = /;\s*boundary=(?:"([^"]{1,70})"|([^\s;"]{1,70}))/i.exec(contentType);
   const boundary = m?.[1] ?? m?.[2];
-  return boundary ?? new MultipartError('The multipart/related Content-Type has no boundary parameter (1 to 70 characters).');
+  return (
+    boundary ??
+    new MultipartError(
+      'The multipart/related Content-Type has no boundary parameter (1 to 70 characters).',
+    )
+  );
 }
 
 export class MultipartRelatedParser {
@@ -83,11 +89,17 @@ export class MultipartRelatedParser {
         if (buf.length < 2) return false;
         if (buf[0] === 0x2d && buf[1] === 0x2d) {
           throw new MultipartError(
-            this.part < 2 ? 'The multipart body closed before its media part.' : 'The multipart body has more than two parts.',
+            this.part < 2
+              ? 'The multipart body closed before its media part.'
+              : 'The multipart body has more than two parts.',
           );
         }
-        if (!buf.subarray(0, 2).equals(CRLF)) throw new MultipartError('A multipart boundary must be followed by CRLF.');
-        if (this.part >= 2) throw new MultipartError('The multipart body has more than two parts: metadata and media only.');
+        if (!buf.subarray(0, 2).equals(CRLF))
+          throw new MultipartError('A multipart boundary must be followed by CRLF.');
+        if (this.part >= 2)
+          throw new MultipartError(
+            'The multipart body has more than two parts: metadata and media only.',
+          );
         this.pending = buf.subarray(2);
         this.state = 'headers';
         return true;
@@ -97,7 +109,8 @@ export class MultipartRelatedParser {
         // A part with no headers starts straight with its blank line.
         const emptyHeaders = buf.length >= 2 && buf.subarray(0, 2).equals(CRLF);
         if (end < 0 && !emptyHeaders) {
-          if (buf.length > MAX_HEADER_BYTES) throw new MultipartError('A multipart part has more than 16 KiB of headers.');
+          if (buf.length > MAX_HEADER_BYTES)
+            throw new MultipartError('A multipart part has more than 16 KiB of headers.');
           return false;
         }
         const text = emptyHeaders ? '' : buf.subarray(0, end).toString('latin1');
@@ -112,12 +125,21 @@ export class MultipartRelatedParser {
         const end = buf.indexOf(this.delimiter);
         if (end < 0) {
           if (buf.length > this.maxMetadataBytes + this.delimiter.length) {
-            throw new MultipartError(`The metadata part is limited to ${this.maxMetadataBytes} bytes.`);
+            throw new MultipartError(
+              `The metadata part is limited to ${this.maxMetadataBytes} bytes.`,
+            );
           }
           return false;
         }
-        if (end > this.maxMetadataBytes) throw new MultipartError(`The metadata part is limited to ${this.maxMetadataBytes} bytes.`);
-        events.push({ kind: 'metadata', headers: this.partHeaders, body: Buffer.from(buf.subarray(0, end)) });
+        if (end > this.maxMetadataBytes)
+          throw new MultipartError(
+            `The metadata part is limited to ${this.maxMetadataBytes} bytes.`,
+          );
+        events.push({
+          kind: 'metadata',
+          headers: this.partHeaders,
+          body: Buffer.from(buf.subarray(0, end)),
+        });
         this.pending = buf.subarray(end + this.delimiter.length);
         this.state = 'after-boundary';
         return true;
@@ -145,7 +167,9 @@ export class MultipartRelatedParser {
           events.push({ kind: 'end' });
           return false;
         }
-        throw new MultipartError('The multipart body has more than two parts: metadata and media only.');
+        throw new MultipartError(
+          'The multipart body has more than two parts: metadata and media only.',
+        );
       }
       case 'epilogue':
         this.pending = Buffer.alloc(0);
@@ -159,7 +183,10 @@ function parsePartHeaders(text: string): Record<string, string> {
   for (const line of text.split('\r\n')) {
     if (line === '') continue;
     const colon = line.indexOf(':');
-    if (colon <= 0) throw new MultipartError(`Malformed header line in a multipart part: "${line.slice(0, 60)}".`);
+    if (colon <= 0)
+      throw new MultipartError(
+        `Malformed header line in a multipart part: "${line.slice(0, 60)}".`,
+      );
     headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
   }
   return headers;

@@ -5,7 +5,12 @@ export type Route =
   | { readonly name: 'bucket'; readonly bucket: string }
   | { readonly name: 'objects'; readonly bucket: string }
   /** `composeTarget` is set when the path ends in /compose (a POST there composes into it). */
-  | { readonly name: 'object'; readonly bucket: string; readonly object: string; readonly composeTarget?: string }
+  | {
+      readonly name: 'object';
+      readonly bucket: string;
+      readonly object: string;
+      readonly composeTarget?: string;
+    }
   | { readonly name: 'download'; readonly bucket: string; readonly object: string }
   | { readonly name: 'healthz' }
   | { readonly name: 'xml-bucket'; readonly bucket: string }
@@ -53,7 +58,9 @@ export function matchRoute(path: string, decode: (s: string) => string): Route |
   const raw = after.slice(2);
   const object = decode(raw);
   if (download) return { name: 'download', bucket, object };
-  const composeTarget = raw.endsWith('/compose') ? decode(raw.slice(0, -'/compose'.length)) : undefined;
+  const composeTarget = raw.endsWith('/compose')
+    ? decode(raw.slice(0, -'/compose'.length))
+    : undefined;
   return { name: 'object', bucket, object, ...(composeTarget !== undefined && { composeTarget }) };
 }
 

@@ -26,7 +26,10 @@ const MESSAGES: Record<string, string> = {
 };
 
 const escape = (text: string) =>
-  text.replace(/[<>&'"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[c]!);
+  text.replace(
+    /[<>&'"]/g,
+    (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[c]!,
+  );
 
 function xmlDocument(fields: Record<string, string | undefined>): string {
   const inner = Object.entries(fields)
@@ -57,7 +60,15 @@ export function sendXmlError(ctx: Context, error: ProtocolError): void {
   ctx.logFields['error'] = error.reason;
   const code = error.xmlCode ?? CODES[error.status] ?? 'InternalError';
   const message = MESSAGES[code];
-  sendXml(ctx, error.status, xmlDocument({ Code: code, Message: message ?? error.message, Details: message ? error.message : undefined }));
+  sendXml(
+    ctx,
+    error.status,
+    xmlDocument({
+      Code: code,
+      Message: message ?? error.message,
+      Details: message ? error.message : undefined,
+    }),
+  );
 }
 
 export function sendSignatureProblem(ctx: Context, problem: SignatureProblem): void {

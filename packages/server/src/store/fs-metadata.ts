@@ -1,7 +1,12 @@
 import { createHash } from 'node:crypto';
 import { mkdir, opendir, readFile, readdir, rm, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { compareNames, preconditionFailed, preconditionsHold, type Preconditions } from '@spool/core';
+import {
+  compareNames,
+  preconditionFailed,
+  preconditionsHold,
+  type Preconditions,
+} from '@spool/core';
 import { sessionKey } from '../ids.js';
 import { KeyedMutex } from '../locks.js';
 import {
@@ -185,16 +190,23 @@ export class FsMetadataStore implements MetadataStore {
     return { items, prefixes: page.prefixes, nextAfter: page.nextAfter };
   }
 
-  async completeUpload(session: SessionRecord, draft: Omit<ObjectRecord, 'generation'>): Promise<CompleteResult> {
+  async completeUpload(
+    session: SessionRecord,
+    draft: Omit<ObjectRecord, 'generation'>,
+  ): Promise<CompleteResult> {
     return this.commit(draft, session.preconditions, async (outcome) => {
       // A crash between the object's write and this one leaves an active session whose blob is
       // the current object's: recovery marks such sessions final.
-      if (outcome.ok) await this.putSession({ ...session, status: 'final', object: outcome.object });
+      if (outcome.ok)
+        await this.putSession({ ...session, status: 'final', object: outcome.object });
       else await this.putSession({ ...session, status: 'failed', failure: outcome.error });
     });
   }
 
-  async commitObject(draft: Omit<ObjectRecord, 'generation'>, preconditions: Preconditions): Promise<CompleteResult> {
+  async commitObject(
+    draft: Omit<ObjectRecord, 'generation'>,
+    preconditions: Preconditions,
+  ): Promise<CompleteResult> {
     return this.commit(draft, preconditions, async () => undefined);
   }
 
@@ -210,8 +222,15 @@ export class FsMetadataStore implements MetadataStore {
       if (!preconditionsHold(preconditions, current)) {
         outcome = { ok: false, error: preconditionFailed() };
       } else {
-        const object: ObjectRecord = { ...draft, generation: this.generations.next(current?.generation) };
-        await writeFileAtomic(this.tmpDir, this.objectPath(object.bucket, object.name), JSON.stringify(object));
+        const object: ObjectRecord = {
+          ...draft,
+          generation: this.generations.next(current?.generation),
+        };
+        await writeFileAtomic(
+          this.tmpDir,
+          this.objectPath(object.bucket, object.name),
+          JSON.stringify(object),
+        );
         await this.updateIndex(object.bucket, object.name, true);
         outcome = { ok: true, object, replaced: current };
       }
@@ -223,10 +242,17 @@ export class FsMetadataStore implements MetadataStore {
   async putObjectMetadata(object: ObjectRecord, expectedMetageneration: string): Promise<boolean> {
     return this.objectLocks.run(`object:${object.bucket}/${object.name}`, async () => {
       const current = await this.getObject(object.bucket, object.name);
-      if (current?.generation !== object.generation || current.metageneration !== expectedMetageneration) {
+      if (
+        current?.generation !== object.generation ||
+        current.metageneration !== expectedMetageneration
+      ) {
         return false;
       }
-      await writeFileAtomic(this.tmpDir, this.objectPath(object.bucket, object.name), JSON.stringify(object));
+      await writeFileAtomic(
+        this.tmpDir,
+        this.objectPath(object.bucket, object.name),
+        JSON.stringify(object),
+      );
       return true;
     });
   }

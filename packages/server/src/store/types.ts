@@ -112,7 +112,10 @@ export interface MetadataStore {
    * Atomically: checks `preconditions` against the current object and stores `object` with a new
    * generation. For uploads without a session (simple, multipart, compose).
    */
-  commitObject(object: Omit<ObjectRecord, 'generation'>, preconditions: Preconditions): Promise<CompleteResult>;
+  commitObject(
+    object: Omit<ObjectRecord, 'generation'>,
+    preconditions: Preconditions,
+  ): Promise<CompleteResult>;
   /**
    * Replaces an object's metadata (PATCH) if the stored object is still the same generation at
    * `expectedMetageneration`; false if it changed meanwhile.

@@ -50,12 +50,17 @@ export function draftObject(
 }
 
 /** After a commit: a refused upload's data goes, and so does the data of the object it replaced. */
-export async function afterCommit(app: Services, result: CompleteResult, blobId: string): Promise<Completion> {
+export async function afterCommit(
+  app: Services,
+  result: CompleteResult,
+  blobId: string,
+): Promise<Completion> {
   if (!result.ok) {
     await app.blobs.delete(blobId);
     return result;
   }
-  if (result.replaced && result.replaced.blobId !== blobId) await app.blobs.delete(result.replaced.blobId);
+  if (result.replaced && result.replaced.blobId !== blobId)
+    await app.blobs.delete(result.replaced.blobId);
   const { blobId: _blobId, ...object } = result.object;
   return { ok: true, object };
 }
@@ -70,7 +75,10 @@ export async function completeSession(
   session: SessionRecord,
   size: number,
   hash: HashState,
-  finalRequest: { readonly hashes: DeclaredHashes; readonly customMetadata: Record<string, string> },
+  finalRequest: {
+    readonly hashes: DeclaredHashes;
+    readonly customMetadata: Record<string, string>;
+  },
 ): Promise<Completion> {
   const computed = new UploadHasher(hash).digests();
   const problem = hashProblem(computed, [session.declaredHashes, finalRequest.hashes]);
@@ -78,12 +86,22 @@ export async function completeSession(
     await failSession(app, session, problem);
     return { ok: false, error: problem };
   }
-  const draft = draftObject(app, { ...session, customMetadata: finalRequest.customMetadata }, session.blobId, size, computed);
+  const draft = draftObject(
+    app,
+    { ...session, customMetadata: finalRequest.customMetadata },
+    session.blobId,
+    size,
+    computed,
+  );
   return afterCommit(app, await app.metadata.completeUpload(session, draft), session.blobId);
 }
 
 /** Marks a session failed for good, with the error every later request gets, and frees its data. */
-export async function failSession(app: Services, session: SessionRecord, error: ProtocolError): Promise<void> {
+export async function failSession(
+  app: Services,
+  session: SessionRecord,
+  error: ProtocolError,
+): Promise<void> {
   await app.metadata.putSession({ ...session, status: 'failed', failure: error });
   await app.blobs.delete(session.blobId);
 }

@@ -27,13 +27,21 @@ export interface OneShotUpload extends ObjectTarget {
 }
 
 const cutOff = () =>
-  protocolError(400, 'invalid', 'The request body ended before it was complete; nothing was stored. Send the upload again.');
+  protocolError(
+    400,
+    'invalid',
+    'The request body ended before it was complete; nothing was stored. Send the upload again.',
+  );
 
 /**
  * Stores an object sent in one request (uploadType=media or multipart, XML PUT): the bytes go to a
  * blob that stays invisible until the object is committed, so a failure at any point leaves nothing.
  */
-export async function storeOneShot(app: Services, source: ChunkSource, upload: OneShotUpload): Promise<Completion> {
+export async function storeOneShot(
+  app: Services,
+  source: ChunkSource,
+  upload: OneShotUpload,
+): Promise<Completion> {
   const blobId = newBlobId();
   const writer = await app.blobs.openOneShotWriter(blobId);
   const plan: WritePlan = {
@@ -53,7 +61,12 @@ export async function storeOneShot(app: Services, source: ChunkSource, upload: O
     await writer.abandon();
     throw error;
   }
-  const settlement = settleWrite({ persisted: 0 }, plan, result.received, result.end === 'complete');
+  const settlement = settleWrite(
+    { persisted: 0 },
+    plan,
+    result.received,
+    result.end === 'complete',
+  );
   if (settlement.kind !== 'complete') {
     await writer.abandon();
     return { ok: false, error: settlement.kind === 'reject' ? settlement.error : cutOff() };

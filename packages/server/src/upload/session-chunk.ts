@@ -134,7 +134,12 @@ async function write(
 }
 
 /** Completes a session whose every byte is stored. */
-async function finish(app: Services, ctx: Context, session: SessionRecord, hashes: DeclaredHashes): Promise<ChunkOutcome> {
+async function finish(
+  app: Services,
+  ctx: Context,
+  session: SessionRecord,
+  hashes: DeclaredHashes,
+): Promise<ChunkOutcome> {
   const completion = await completeSession(app, session, session.persisted, session.hash, {
     hashes,
     customMetadata: customMetadataHeaders(ctx.req.headers),
@@ -144,10 +149,13 @@ async function finish(app: Services, ctx: Context, session: SessionRecord, hashe
 }
 
 export function replay(session: SessionRecord): ChunkOutcome {
-  if (session.status === 'final' && session.object) return { kind: 'complete', object: session.object, session };
+  if (session.status === 'final' && session.object)
+    return { kind: 'complete', object: session.object, session };
   return {
     kind: 'error',
-    error: session.failure ?? protocolError(410, 'gone', 'This upload session failed earlier. Start a new upload.'),
+    error:
+      session.failure ??
+      protocolError(410, 'gone', 'This upload session failed earlier. Start a new upload.'),
   };
 }
 
@@ -155,7 +163,10 @@ export function replay(session: SessionRecord): ChunkOutcome {
  * Cancels a session: it is gone for good. A completed session cannot be cancelled; its
  * completion is replayed instead.
  */
-export async function cancelSession(app: Services, session: SessionRecord): Promise<ChunkOutcome | 'cancelled'> {
+export async function cancelSession(
+  app: Services,
+  session: SessionRecord,
+): Promise<ChunkOutcome | 'cancelled'> {
   if (session.status === 'final') return replay(session);
   if (session.status !== 'cancelled') {
     await app.metadata.putSession({ ...session, status: 'cancelled' });
@@ -167,5 +178,8 @@ export async function cancelSession(app: Services, session: SessionRecord): Prom
 /** Content-Range and Content-Length of a request, as the decision table takes them. */
 export function chunkRequestOf(ctx: Context): ChunkRequest {
   const length = header(ctx, 'content-length');
-  return { contentRange: header(ctx, 'content-range'), contentLength: length === undefined ? undefined : Number(length) };
+  return {
+    contentRange: header(ctx, 'content-range'),
+    contentLength: length === undefined ? undefined : Number(length),
+  };
 }

@@ -1,4 +1,9 @@
-import { UploadHasher, type DeclaredHashes, type ObjectMetadata, type Preconditions } from '@spool/core';
+import {
+  UploadHasher,
+  type DeclaredHashes,
+  type ObjectMetadata,
+  type Preconditions,
+} from '@spool/core';
 import { newBlobId, newSessionId } from '../ids.js';
 import type { Services } from '../services.js';
 import type { SessionApi, SessionRecord } from '../store/types.js';
