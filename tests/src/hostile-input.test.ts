@@ -16,7 +16,7 @@ import {
   randomData,
   storedBytes,
 } from './harness/gcs.js';
-import { send, sendRaw, type RawResponse } from './harness/http.js';
+import { messageOf, send, sendRaw, type RawResponse } from './harness/http.js';
 import { SpoolProcess } from './harness/spool-process.js';
 
 const bucket = 'test-bucket';
@@ -54,12 +54,7 @@ function assertClear4xx(
 ): void {
   if (typeof status === 'number') assert.equal(res.status, status, `${label}: ${res.text()}`);
   else assert.match(String(res.status), status, `${label}: ${res.text()}`);
-  let text = res.text();
-  try {
-    text = res.json<{ error: { message: string } }>().error.message;
-  } catch {
-    // Plain-text answer (the upload protocol's own errors).
-  }
+  const text = messageOf(res);
   assert.match(text, message, label);
 }
 

@@ -176,6 +176,7 @@ function startUpload(app: Services, ctx: Context, bucket: string): Promise<void>
     return initiateJsonSession(app, ctx, bucket);
   }
   const type = ctx.query.get('uploadType');
+  ctx.logFields['upload'] = type;
   if (type === 'resumable') return initiateJsonSession(app, ctx, bucket);
   if (type === 'media') return mediaUpload(app, ctx, bucket);
   if (type === 'multipart') return multipartUpload(app, ctx, bucket);

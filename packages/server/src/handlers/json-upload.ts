@@ -99,6 +99,7 @@ export async function jsonSessionRequest(
       return cancelled === 'cancelled' ? sendEmpty(ctx, 499) : renderJson(ctx, cancelled, false);
     }
     const no308 = header(ctx, 'x-guploader-no-308')?.toLowerCase() === 'yes';
+    if (no308) ctx.logFields['no308'] = true;
     renderJson(ctx, await runChunk(app, ctx, session, chunkRequestOf(ctx), superseded), no308);
   });
 }

@@ -24,7 +24,7 @@ export function multipartBoundary(contentType: string | undefined): string | Mul
       `uploadType=multipart needs Content-Type: multipart/related; boundary=…, not "${(contentType ?? '').slice(0, 80)}".`,
     );
   }
-  const m = /;\s*boundary=(?:"([^"]{1,70})"|([^\s;"]{1,70}))/i.exec(contentType);
+  const m = /;\s*boundary=(?:"([^"]{1,70})"|([^\s;"]{1,70}))(?=\s*(?:;|$))/i.exec(contentType);
   const boundary = m?.[1] ?? m?.[2];
   return (
     boundary ??

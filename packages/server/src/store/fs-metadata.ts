@@ -207,7 +207,7 @@ export class FsMetadataStore implements MetadataStore {
     draft: Omit<ObjectRecord, 'generation'>,
     preconditions: Preconditions,
   ): Promise<CompleteResult> {
-    return this.commit(draft, preconditions, async () => undefined);
+    return this.commit(draft, preconditions, () => Promise.resolve());
   }
 
   /** Checks preconditions and writes the object under the object's lock, then runs `then` under it too. */
