@@ -6,18 +6,20 @@ import {
 } from '@spool/core';
 import { newBlobId, newSessionId } from '../ids.js';
 import type { Services } from '../services.js';
-import type { SessionApi, SessionRecord } from '../store/types.js';
+import type { SessionRecord } from '../store/types.js';
 
-export interface SessionSpec {
-  readonly api: SessionApi;
-  readonly bucket: string;
-  readonly name: string;
-  readonly metadata: ObjectMetadata;
-  readonly declaredHashes: DeclaredHashes;
-  readonly preconditions: Preconditions;
-  readonly declaredSize: number | undefined;
-  readonly origin: string | undefined;
-}
+/** What the initiation decides about a session; the rest starts out the same for every session. */
+export type SessionSpec = Pick<
+  SessionRecord,
+  | 'api'
+  | 'bucket'
+  | 'name'
+  | 'metadata'
+  | 'declaredHashes'
+  | 'preconditions'
+  | 'declaredSize'
+  | 'origin'
+>;
 
 /** Starts a resumable session and stores it durably before anyone learns its URI. */
 export async function openSession(app: Services, spec: SessionSpec): Promise<SessionRecord> {
