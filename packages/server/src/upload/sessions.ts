@@ -1,9 +1,4 @@
-import {
-  UploadHasher,
-  type DeclaredHashes,
-  type ObjectMetadata,
-  type Preconditions,
-} from '@spool/core';
+import { UploadHasher } from '@spool/core';
 import { newBlobId, newSessionId } from '../ids.js';
 import type { Services } from '../services.js';
 import type { SessionRecord } from '../store/types.js';
