@@ -100,8 +100,8 @@ describe('Retry Test API', () => {
       return res.json<{ error: { message: string } }>().error.message;
     };
     assert.match(
-      await message('{"instructions":{"storage.objects.compose":["return-503"]}}'),
-      /Unknown method "storage\.objects\.compose" for fault injection; Spool serves storage\.objects\.insert/,
+      await message('{"instructions":{"storage.objects.rewrite":["return-503"]}}'),
+      /Unknown method "storage\.objects\.rewrite" for fault injection; Spool serves storage\.objects\.insert/,
     );
     assert.match(
       await message('{"instructions":{"storage.objects.insert":["return-503-after-2M"]}}'),
@@ -271,6 +271,30 @@ describe('return-X-after-YK', () => {
     assert.equal(storedBytes(await query(uri)), 1536 * KiB);
     assert.equal(await completed(test.id), true);
     assert.equal((await put(1536 * KiB, 2 * MiB, String(data.length))).status, 200);
+    assert.deepEqual(await readBack(name), data);
+  });
+});
+
+describe('return-X-after-YK on one-request uploads', () => {
+  it('takes the body up to Y KiB, answers X, and stores nothing (uploadType=media)', async () => {
+    const name = nextName();
+    const test = await createRetryTest(base, {
+      'storage.objects.insert': ['return-503-after-300K'],
+    });
+    const url = `${base}/upload/storage/v1/b/${bucket}/o?uploadType=media&name=${encodeURIComponent(name)}`;
+    const data = randomData(MiB);
+    const res = await send({ method: 'POST', url, headers: retryTestHeader(test.id), body: data });
+    assert.equal(res.status, 503);
+    assert.equal(res.headers['x-spool-fault'], 'return-503-after-300K');
+    assert.equal((await download(base, bucket, name)).status, 404);
+    assert.equal(await completed(test.id), true);
+    const again = await send({
+      method: 'POST',
+      url,
+      headers: retryTestHeader(test.id),
+      body: data,
+    });
+    assert.equal(again.status, 200);
     assert.deepEqual(await readBack(name), data);
   });
 });
@@ -559,12 +583,23 @@ describe('x-goog-emulator-instructions', () => {
   });
 });
 
-describe('fault injection off (the default)', () => {
+describe('off by default; --fault-injection or SPOOL_FAULT_INJECTION turns it on', () => {
   let plain: SpoolProcess;
   before(async () => {
     plain = await SpoolProcess.start();
   });
   after(async () => plain.stop());
+
+  it('SPOOL_FAULT_INJECTION=1 turns it on, as the flag does', async () => {
+    const byEnv = await SpoolProcess.start({ env: { SPOOL_FAULT_INJECTION: '1' } });
+    try {
+      const res = await send({ method: 'GET', url: `${byEnv.url}/retry_tests` });
+      assert.equal(res.status, 200);
+      assert.deepEqual(res.json(), { retry_test: [] });
+    } finally {
+      await byEnv.stop();
+    }
+  });
 
   it('ignores the instruction headers and x-retry-test-id', async () => {
     const data = randomData(MiB);
@@ -586,7 +621,7 @@ describe('fault injection off (the default)', () => {
     assert.deepEqual(back.body, data);
   });
 
-  it('has no /retry_test resource: 404', async () => {
+  it('has no /retry_test resource: 404, as for any XML API path of a bucket that does not exist', async () => {
     const requests = [
       { method: 'POST', url: `${plain.url}/retry_test`, body: '{"instructions":{}}' },
       { method: 'GET', url: `${plain.url}/retry_tests` },
@@ -596,7 +631,7 @@ describe('fault injection off (the default)', () => {
     for (const req of requests) {
       const res = await send(req);
       assert.equal(res.status, 404, `${req.method} ${req.url}`);
-      assert.match(res.text(), /Spool does not serve/);
+      assert.match(res.text(), /<Code>NoSuchBucket<\/Code>/);
     }
   });
 });

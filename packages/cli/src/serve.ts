@@ -73,6 +73,20 @@ export const serveFlags: readonly FlagSpec[] = [
     help: 'Time a client has to send its request headers.',
   },
   {
+    name: 'signing-key',
+    env: 'SPOOL_SIGNING_KEYS',
+    kind: 'list',
+    value: 'FILE',
+    help: 'A service account key file (or EMAIL=PEM file) whose V4 signed URLs are accepted; repeatable.',
+  },
+  {
+    name: 'hmac-key-file',
+    env: 'SPOOL_HMAC_KEY_FILE',
+    kind: 'string',
+    value: 'FILE',
+    help: 'A file of "ACCESS_ID SECRET" lines: HMAC keys whose V4 signed URLs are accepted.',
+  },
+  {
     name: 'fault-injection',
     env: 'SPOOL_FAULT_INJECTION',
     kind: 'boolean',
@@ -123,6 +137,8 @@ export async function serve(argv: readonly string[]): Promise<number> {
     sweepIntervalMs: values['sweep-interval'] as number,
     idleTimeoutMs: values['idle-timeout'] as number,
     headersTimeoutMs: values['headers-timeout'] as number,
+    signingKeys: (values['signing-key'] as string[] | undefined) ?? [],
+    hmacKeyFile: values['hmac-key-file'] as string | undefined,
     faultInjection: values['fault-injection'] === true,
     log,
   });

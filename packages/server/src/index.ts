@@ -9,3 +9,16 @@ export {
 export { jsonLogger, silentLogger, type Logger, type LogLevel } from './log.js';
 export type { Services } from './services.js';
 export type * from './store/types.js';
+export {
+  verifySignedUrl,
+  hostCandidates,
+  signUrl,
+  canonicalRequest,
+  stringToSign,
+  rawQueryPairs,
+  publicKeyOf,
+  type SigningCredential,
+  type VerificationKeys,
+  type SignatureProblem,
+} from './auth/v4-signature.js';
+export { loadSigningCredential, loadVerificationKeys, KeyFileError } from './auth/keys.js';

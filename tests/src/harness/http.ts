@@ -18,6 +18,15 @@ export interface RawRequest {
   readonly body?: Buffer | string | Buffer[];
 }
 
+/** The error message of an answer: the JSON envelope's message, or the plain text. */
+export function messageOf(res: RawResponse): string {
+  try {
+    return res.json<{ error: { message: string } }>().error.message;
+  } catch {
+    return res.text();
+  }
+}
+
 /** One HTTP request with full control over headers; the body is returned whole. */
 export function send(req: RawRequest): Promise<RawResponse> {
   return new Promise((resolve, reject) => {

@@ -84,9 +84,11 @@ export async function sendJsonCut(
   status: number,
   body: unknown,
   bytes: number,
+  headers: Record<string, string> = {},
 ): Promise<void> {
   const text = Buffer.from(JSON.stringify(body));
   ctx.res.statusCode = status;
+  for (const [name, value] of Object.entries(headers)) ctx.res.setHeader(name, value);
   ctx.res.setHeader('content-type', 'application/json; charset=UTF-8');
   ctx.res.setHeader('content-length', text.length);
   await writeBodyWithFault(ctx.res, [text], {

@@ -55,7 +55,9 @@ export class FaultInjector {
       ctx.req.socket.resetAndDestroy();
       return true;
     }
-    ctx.faults = requestFaults(pending, source, fired);
+    const gone = new AbortController();
+    ctx.res.once('close', () => gone.abort());
+    ctx.faults = requestFaults(pending, source, fired, gone.signal);
     return false;
   }
 

@@ -41,13 +41,36 @@ describe('faultMethodOf', () => {
     assert.equal(method('POST', '/storage/v1/b'), 'storage.buckets.insert');
     assert.equal(method('GET', '/storage/v1/b/b'), 'storage.buckets.get');
     assert.equal(method('DELETE', '/storage/v1/b/b'), 'storage.buckets.delete');
+    assert.equal(method('PATCH', '/storage/v1/b/b/o/x'), 'storage.objects.patch');
+    assert.equal(method('POST', '/storage/v1/b/b/o/x/compose'), 'storage.objects.compose');
+  });
+
+  it('names the XML API requests as the testbench does', () => {
+    assert.equal(method('GET', '/b1/x'), 'storage.objects.get');
+    assert.equal(method('PUT', '/b1/x'), 'storage.objects.insert');
+    assert.equal(method('POST', '/b1/x'), 'storage.objects.insert');
+    assert.equal(method('PUT', '/b1/x?upload_id=abc'), 'storage.objects.insert');
+    assert.equal(method('DELETE', '/b1/x?upload_id=abc'), 'storage.objects.delete');
+    assert.equal(method('DELETE', '/b1/x'), 'storage.objects.delete');
+  });
+
+  it('gives every upload type storage.objects.insert', () => {
+    assert.equal(
+      method('POST', '/upload/storage/v1/b/b/o?uploadType=media&name=x'),
+      'storage.objects.insert',
+    );
+    assert.equal(
+      method('POST', '/upload/storage/v1/b/b/o?uploadType=multipart'),
+      'storage.objects.insert',
+    );
   });
 
   it('gives requests Spool does not serve no method', () => {
     assert.equal(method('GET', '/healthz'), undefined);
-    assert.equal(method('PATCH', '/storage/v1/b/b/o/x'), undefined);
+    assert.equal(method('PUT', '/storage/v1/b/b/o/x'), undefined);
     assert.equal(method('PUT', '/upload/storage/v1/b/b/o'), undefined);
     assert.equal(method('GET', '/upload/storage/v1/b/b/o?upload_id=abc'), undefined);
     assert.equal(method('POST', '/storage/v1/b/b/o'), undefined);
+    assert.equal(method('GET', '/b1'), undefined);
   });
 });

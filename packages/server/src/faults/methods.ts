@@ -6,6 +6,8 @@ export const FAULT_METHODS = [
   'storage.objects.get',
   'storage.objects.delete',
   'storage.objects.list',
+  'storage.objects.patch',
+  'storage.objects.compose',
   'storage.buckets.insert',
   'storage.buckets.get',
   'storage.buckets.list',
@@ -19,9 +21,10 @@ export function isFaultMethod(name: string): name is FaultMethod {
 }
 
 /**
- * The method a request belongs to. As in the testbench, every request of a resumable upload
- * (initiation, chunks, status queries) is `storage.objects.insert`, and cancelling one is
- * `storage.objects.delete`. Requests Spool does not serve (405s) belong to none.
+ * The method a request belongs to. As in the testbench, every request of an upload (initiation,
+ * chunks, status queries, one-request uploads, the XML API's PUT and POST) is
+ * `storage.objects.insert`, and cancelling a session is `storage.objects.delete`. Requests Spool
+ * does not serve (405s) belong to none.
  */
 export function faultMethodOf(
   route: Route,
@@ -37,6 +40,13 @@ export function faultMethodOf(
       return undefined;
     case 'object':
       if (read) return 'storage.objects.get';
+      if (httpMethod === 'PATCH') return 'storage.objects.patch';
+      if (httpMethod === 'POST' && route.composeTarget !== undefined)
+        return 'storage.objects.compose';
+      return httpMethod === 'DELETE' ? 'storage.objects.delete' : undefined;
+    case 'xml-object':
+      if (read) return 'storage.objects.get';
+      if (httpMethod === 'PUT' || httpMethod === 'POST') return 'storage.objects.insert';
       return httpMethod === 'DELETE' ? 'storage.objects.delete' : undefined;
     case 'download':
       return read ? 'storage.objects.get' : undefined;
@@ -49,6 +59,7 @@ export function faultMethodOf(
       if (httpMethod === 'GET') return 'storage.buckets.get';
       return httpMethod === 'DELETE' ? 'storage.buckets.delete' : undefined;
     case 'healthz':
+    case 'xml-bucket':
       return undefined;
   }
 }

@@ -28,8 +28,8 @@ describe('parseRetryTestRequest', () => {
   });
 
   it('refuses unknown methods, naming the ones Spool serves', () => {
-    const message = refusal({ instructions: { 'storage.objects.compose': ['return-503'] } });
-    assert.match(message, /Unknown method "storage\.objects\.compose"/);
+    const message = refusal({ instructions: { 'storage.objects.rewrite': ['return-503'] } });
+    assert.match(message, /Unknown method "storage\.objects\.rewrite"/);
     assert.match(message, /storage\.objects\.insert, storage\.objects\.get/);
   });
 

@@ -9,8 +9,11 @@ import type { PendingInstruction } from './registry.js';
  * they can happen. Each one takes its instruction only when it fires.
  */
 export interface RequestFaults {
-  /** The bytes of an upload: stop or stall at an offset (`return-X-after-YK`, `stall-for-…`). */
-  upload(superseded: AbortSignal): IngestInterrupt | undefined;
+  /**
+   * The bytes of an upload: stop or stall at an offset (`return-X-after-YK`, `stall-for-…`).
+   * `superseded` is the session lease's signal, for uploads that have one.
+   */
+  upload(superseded?: AbortSignal): IngestInterrupt | undefined;
   /**
    * The answer carrying a completed upload's object: how many bytes of it to send before
    * cutting the connection (`return-broken-stream-final-chunk-after-YB`).
@@ -48,12 +51,13 @@ export function injectedError(status: number, text: string, source: string): Pro
 /**
  * The faults of a request whose next instruction is `pending` (other than `return-X` and
  * `return-reset-connection`, which happen before the request is served). `fired` is told when
- * the instruction takes effect.
+ * the instruction takes effect; `gone` aborts when the client's connection closes.
  */
 export function requestFaults(
   pending: PendingInstruction,
   source: string,
   fired: () => void,
+  gone: AbortSignal,
 ): RequestFaults {
   const fire = (): boolean => {
     if (!pending.take()) return false;
@@ -78,11 +82,13 @@ export function requestFaults(
         return {
           offset,
           // As in the testbench, an upload already past the offset does not stall. A newer
-          // request on the session ends the stall and the request, bytes past the stall unread.
+          // request on the session ends the stall and the request, bytes past the stall unread;
+          // a client that goes away ends it too.
           async reached(stored) {
             if (stored !== offset || !fire()) return 'continue';
-            await sleep(ms, undefined, { signal: superseded }).catch(() => undefined);
-            return superseded.aborted ? 'superseded' : 'continue';
+            const signal = superseded ? AbortSignal.any([superseded, gone]) : gone;
+            await sleep(ms, undefined, { signal }).catch(() => undefined);
+            return superseded?.aborted ? 'superseded' : 'continue';
           },
         };
       }

@@ -5,7 +5,7 @@ import {
   type ProtocolError,
   type WritePlan,
 } from '@spool/core';
-import type { BodyEnd, BodyReader } from '../http/body.js';
+import type { BodyEnd, ChunkSource } from '../http/body.js';
 import type { BlobWriter } from '../store/types.js';
 
 /** Make progress durable during a long request at least this often (bytes, milliseconds). */
@@ -63,7 +63,7 @@ export type InterruptDecision = 'continue' | 'superseded' | { readonly answer: P
  * up to that boundary without re-reading anything.
  */
 export async function ingest(
-  body: BodyReader,
+  body: ChunkSource,
   writer: BlobWriter,
   plan: WritePlan,
   options: IngestOptions,
