@@ -189,6 +189,22 @@ describe('return-X', () => {
   });
 });
 
+describe('return-X in the XML API', () => {
+  it('answers with an XML error document, as the XML API answers errors', async () => {
+    const name = await stored(randomData(10));
+    const test = await createRetryTest(base, { 'storage.objects.get': ['return-503'] });
+    const res = await send({
+      method: 'GET',
+      url: `${base}/${bucket}/${encodeURIComponent(name)}`,
+      headers: retryTestHeader(test.id),
+    });
+    assert.equal(res.status, 503);
+    assert.equal(res.headers['x-spool-fault'], 'return-503');
+    assert.match(res.text(), /^<\?xml[^>]*>\s*<Error><Code>/);
+    assert.equal(await completed(test.id), true);
+  });
+});
+
 describe('return-reset-connection', () => {
   it('resets the TCP connection instead of answering: the socket sees ECONNRESET', async () => {
     const test = await createRetryTest(base, {

@@ -91,9 +91,10 @@ async function serve(
   try {
     (ctx as { query: Query }).query = new Query(q < 0 ? '' : url.slice(q + 1));
     const route = matchRoute(ctx.path, decodePath);
-    if (await options.faultInjection?.intercept(ctx, route)) return;
+    if (await options.faultInjection?.serveApi(ctx)) return;
+    xml = route?.name === 'xml-object' || route?.name === 'xml-bucket';
+    if (options.faultInjection?.intercept(ctx, route)) return;
     if (!route) throw new HttpError(notFound(ctx));
-    xml = route.name === 'xml-object' || route.name === 'xml-bucket';
     if (route.name === 'xml-object' || route.name === 'xml-bucket')
       await dispatchXml(services, options, ctx, route);
     else await dispatch(services, ctx, route);

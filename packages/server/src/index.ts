@@ -1,4 +1,5 @@
 export { createHandler, type HandlerOptions } from './app.js';
+export { FaultInjector } from './faults/injector.js';
 export {
   startSpool,
   openDataDir,

@@ -1,6 +1,5 @@
 import { header, type Context } from '../http/context.js';
 import { HttpError, badRequest } from '../http/errors.js';
-import { sendError } from '../http/respond.js';
 import type { Route } from '../http/routes.js';
 import type { Logger } from '../log.js';
 import { appliesTo, parseInstruction } from './instructions.js';
@@ -22,12 +21,17 @@ export class FaultInjector {
 
   constructor(private readonly log: Logger) {}
 
+  /** Serves the Retry Test API (its paths take precedence over XML API bucket paths). */
+  serveApi(ctx: Context): Promise<boolean> {
+    return serveRetryTestApi(this.retryTests, ctx);
+  }
+
   /**
-   * Serves the Retry Test API, and prepares `ctx.faults` for any other request of a known method.
-   * Returns true when the request has been dealt with: answered, or its connection reset.
+   * Prepares `ctx.faults` for a request of a known method. Returns true when the request has been
+   * dealt with (its connection reset). An injected `return-X` is thrown as an HttpError, for the
+   * dispatcher to render as the request's API renders errors.
    */
-  async intercept(ctx: Context, route: Route | undefined): Promise<boolean> {
-    if (await serveRetryTestApi(this.retryTests, ctx)) return true;
+  intercept(ctx: Context, route: Route | undefined): boolean {
     const method = route && faultMethodOf(route, ctx.method, ctx.query.has('upload_id'));
     if (!method) return false;
     const next = this.nextInstruction(ctx, method);
@@ -46,8 +50,7 @@ export class FaultInjector {
     const instruction = pending.instruction;
     if (instruction.kind === 'status' && pending.take()) {
       fired();
-      sendError(ctx, injectedError(instruction.status, pending.text, source));
-      return true;
+      throw new HttpError(injectedError(instruction.status, pending.text, source));
     }
     if (instruction.kind === 'reset' && pending.take()) {
       fired();
