@@ -73,6 +73,26 @@ export const serveFlags: readonly FlagSpec[] = [
     help: 'Time a client has to send its request headers.',
   },
   {
+    name: 'signing-key',
+    env: 'SPOOL_SIGNING_KEYS',
+    kind: 'list',
+    value: 'FILE',
+    help: 'A service account key file (or EMAIL=PEM file) whose V4 signed URLs are accepted; repeatable.',
+  },
+  {
+    name: 'hmac-key-file',
+    env: 'SPOOL_HMAC_KEY_FILE',
+    kind: 'string',
+    value: 'FILE',
+    help: 'A file of "ACCESS_ID SECRET" lines: HMAC keys whose V4 signed URLs are accepted.',
+  },
+  {
+    name: 'fault-injection',
+    env: 'SPOOL_FAULT_INJECTION',
+    kind: 'boolean',
+    help: 'Let requests ask for injected faults, as storage-testbench does (README, "Fault injection").',
+  },
+  {
     name: 'log-level',
     env: 'SPOOL_LOG_LEVEL',
     kind: 'string',
@@ -117,6 +137,9 @@ export async function serve(argv: readonly string[]): Promise<number> {
     sweepIntervalMs: values['sweep-interval'] as number,
     idleTimeoutMs: values['idle-timeout'] as number,
     headersTimeoutMs: values['headers-timeout'] as number,
+    signingKeys: (values['signing-key'] as string[] | undefined) ?? [],
+    hmacKeyFile: values['hmac-key-file'] as string | undefined,
+    faultInjection: values['fault-injection'] === true,
     log,
   });
   process.stdout.write(`listening on ${spool.url}\n`);

@@ -43,6 +43,8 @@ export const preconditionFailed = (): ProtocolError =>
     412,
     'conditionNotMet',
     'At least one of the pre-conditions you specified did not hold.',
+    'json',
+    'PreconditionFailed',
   );
 
 export const sizeMismatchDeclared = (size: number, declared: number): ProtocolError =>
@@ -98,6 +100,8 @@ export const sessionNotFound = (): ProtocolError =>
     404,
     'notFound',
     'No such upload session: the upload ID is unknown or has expired (sessions last a week). Start a new upload.',
+    'json',
+    'NoSuchUpload',
   );
 
 export const sessionCancelled = (): ProtocolError =>
@@ -116,7 +120,7 @@ export const sessionSuperseded = (persisted: number): ProtocolError =>
   );
 
 export const bucketNotFound = (): ProtocolError =>
-  protocolError(404, 'notFound', 'The specified bucket does not exist.');
+  protocolError(404, 'notFound', 'The specified bucket does not exist.', 'json', 'NoSuchBucket');
 
 export const objectNotFound = (bucket: string, name: string): ProtocolError =>
-  protocolError(404, 'notFound', `No such object: ${bucket}/${name}`);
+  protocolError(404, 'notFound', `No such object: ${bucket}/${name}`, 'json', 'NoSuchKey');

@@ -4,10 +4,13 @@ import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { DEFAULT_SESSION_TTL_MS } from '@spool/core';
 import { createHandler } from './app.js';
+import { FaultInjector } from './faults/injector.js';
 import { ensureBucket } from './handlers/buckets.js';
 import { SessionLocks } from './locks.js';
 import { jsonLogger, type Logger } from './log.js';
 import type { Services } from './services.js';
+import type { Stores } from './store/types.js';
+import { loadVerificationKeys } from './auth/keys.js';
 import { FsBlobStore } from './store/fs-blobs.js';
 import { FsMetadataStore } from './store/fs-metadata.js';
 import { recoverFsStore } from './store/fs-recovery.js';
@@ -26,7 +29,13 @@ export interface SpoolOptions {
   readonly idleTimeoutMs: number;
   /** Time allowed to send the request line and headers. */
   readonly headersTimeoutMs: number;
+  /** storage-testbench compatible fault injection: requests may ask the server to fail. */
+  readonly faultInjection: boolean;
   readonly log: Logger;
+  /** Service account key files (or EMAIL=PEM) that V4 signed URLs may be signed with. */
+  readonly signingKeys: readonly string[];
+  /** A file of `ACCESS_ID SECRET` lines: HMAC keys V4 signed URLs may be signed with. */
+  readonly hmacKeyFile: string | undefined;
 }
 
 export const defaultOptions: SpoolOptions = {
@@ -39,17 +48,16 @@ export const defaultOptions: SpoolOptions = {
   publicUrl: undefined,
   idleTimeoutMs: 120_000,
   headersTimeoutMs: 60_000,
+  faultInjection: false,
   log: jsonLogger('info'),
+  signingKeys: [],
+  hmacKeyFile: undefined,
 };
 
 const FORMAT = { format: 'spool-data', version: 1 };
 
 /** Opens (or creates) a data directory and brings it to a consistent state. */
-export async function openDataDir(
-  dataDir: string,
-  log: Logger,
-  sessionTtlMs: number,
-): Promise<Services> {
+export async function openDataDir(dataDir: string, log: Logger): Promise<Stores> {
   const root = resolve(dataDir);
   await mkdir(root, { recursive: true });
   await checkFormat(root);
@@ -57,10 +65,10 @@ export async function openDataDir(
   await mkdir(tmp, { recursive: true });
   await mkdir(join(root, 'blobs'), { recursive: true });
   const metadata = await FsMetadataStore.open(root, tmp);
-  const blobs = new FsBlobStore(join(root, 'blobs'));
+  const blobs = new FsBlobStore(join(root, 'blobs'), tmp);
   const report = await recoverFsStore(metadata, blobs, log);
   log.info('data directory ready', { dataDir: root, ...report });
-  return { metadata, blobs, locks: new SessionLocks(), log, sessionTtlMs, now: () => Date.now() };
+  return { metadata, blobs };
 }
 
 async function checkFormat(root: string): Promise<void> {
@@ -96,8 +104,19 @@ export interface RunningSpool {
 
 export async function startSpool(partial: Partial<SpoolOptions> = {}): Promise<RunningSpool> {
   const options = { ...defaultOptions, ...partial };
-  const services = await openDataDir(options.dataDir, options.log, options.sessionTtlMs);
+  // Key files are checked before anything else, so a configuration mistake stops the start.
+  const signatureKeys = await loadVerificationKeys(options.signingKeys, options.hmacKeyFile);
+  const services: Services = {
+    ...(await openDataDir(options.dataDir, options.log)),
+    locks: new SessionLocks(),
+    log: options.log,
+    sessionTtlMs: options.sessionTtlMs,
+    signatureKeys,
+    now: () => Date.now(),
+  };
   for (const bucket of options.buckets) await ensureBucket(services, bucket);
+  if (options.faultInjection)
+    options.log.warn('fault injection is on: requests can ask this server to fail them');
 
   const server = createServer(
     {
@@ -106,7 +125,11 @@ export async function startSpool(partial: Partial<SpoolOptions> = {}): Promise<R
       headersTimeout: options.headersTimeoutMs,
       keepAliveTimeout: 5_000,
     },
-    createHandler(services, { publicUrl: options.publicUrl?.replace(/\/+$/, ''), scheme: 'http' }),
+    createHandler(services, {
+      publicUrl: options.publicUrl?.replace(/\/+$/, ''),
+      scheme: 'http',
+      faultInjection: options.faultInjection ? new FaultInjector(options.log) : undefined,
+    }),
   );
   server.setTimeout(options.idleTimeoutMs);
   await new Promise<void>((resolvePromise, reject) => {

@@ -93,6 +93,8 @@ export class SpoolProcess {
   async signal(signal: NodeJS.Signals): Promise<void> {
     if (this.child.exitCode !== null || this.child.signalCode !== null) return;
     const exited = new Promise((r) => this.child.once('exit', r));
+    // The end-of-file hook may have unref'd the child: waiting for its exit must hold the process.
+    this.child.ref();
     this.child.kill(signal);
     await exited;
   }

@@ -3,6 +3,14 @@ import type { IncomingMessage } from 'node:http';
 /** How a request body stopped. */
 export type BodyEnd = 'complete' | 'interrupted' | 'superseded';
 
+/** Where an upload's bytes come from: a request body, or the media part inside one. */
+export interface ChunkSource {
+  /** The next chunk, or how the body ended. */
+  next(): Promise<Buffer | BodyEnd>;
+  /** Stops taking bytes. */
+  stop(reason: BodyEnd): void;
+}
+
 /** Bytes buffered from the socket before it is paused (read-ahead while the disk works). */
 const READ_AHEAD_BYTES = 4 * 1024 * 1024;
 
@@ -11,7 +19,7 @@ const READ_AHEAD_BYTES = 4 * 1024 * 1024;
  * from outside (a newer request superseding this one) without destroying the socket, so that an
  * answer can still be sent.
  */
-export class BodyReader {
+export class BodyReader implements ChunkSource {
   private readonly queue: Buffer[] = [];
   private queued = 0;
   private ended: BodyEnd | undefined;

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { RequestFaults } from '../faults/request-faults.js';
 import type { Query } from './query.js';
 
 /** One request as the handlers see it. */
@@ -14,6 +15,8 @@ export interface Context {
   readonly requestId: string;
   /** Extra fields for this request's access log line. */
   readonly logFields: Record<string, unknown>;
+  /** Faults to inject past the request's start; none unless fault injection set them. */
+  faults: RequestFaults;
 }
 
 export function header(ctx: Context, name: string): string | undefined {

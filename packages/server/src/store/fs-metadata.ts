@@ -1,7 +1,12 @@
 import { createHash } from 'node:crypto';
 import { mkdir, opendir, readFile, readdir, rm, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { compareNames, preconditionFailed, preconditionsHold } from '@spool/core';
+import {
+  compareNames,
+  preconditionFailed,
+  preconditionsHold,
+  type Preconditions,
+} from '@spool/core';
 import { sessionKey } from '../ids.js';
 import { KeyedMutex } from '../locks.js';
 import {
@@ -189,37 +194,66 @@ export class FsMetadataStore implements MetadataStore {
     session: SessionRecord,
     draft: Omit<ObjectRecord, 'generation'>,
   ): Promise<CompleteResult> {
-    return this.objectLocks.run(`object:${draft.bucket}/${draft.name}`, async () => {
-      const current = await this.getObject(draft.bucket, draft.name);
-      if (!preconditionsHold(session.preconditions, current)) {
-        const error = preconditionFailed();
-        await this.putSession({ ...session, status: 'failed', failure: error });
-        return { ok: false, error };
-      }
-      const object: ObjectRecord = {
-        ...draft,
-        generation: this.generations.next(current?.generation),
-      };
-      // A crash between these two writes leaves an active session whose blob is the current
-      // object's: `recover` marks such sessions final.
-      await writeFileAtomic(
-        this.tmpDir,
-        this.objectPath(object.bucket, object.name),
-        JSON.stringify(object),
-      );
-      await this.updateIndex(object.bucket, object.name, true);
-      await this.putSession({ ...session, status: 'final', object });
-      return { ok: true, object, replaced: current };
+    return this.commit(draft, session.preconditions, async (outcome) => {
+      // A crash between the object's write and this one leaves an active session whose blob is
+      // the current object's: recovery marks such sessions final.
+      if (outcome.ok)
+        await this.putSession({ ...session, status: 'final', object: outcome.object });
+      else await this.putSession({ ...session, status: 'failed', failure: outcome.error });
     });
   }
 
-  async putObjectMetadata(object: ObjectRecord): Promise<void> {
-    await this.objectLocks.run(`object:${object.bucket}/${object.name}`, async () => {
+  async commitObject(
+    draft: Omit<ObjectRecord, 'generation'>,
+    preconditions: Preconditions,
+  ): Promise<CompleteResult> {
+    return this.commit(draft, preconditions, () => Promise.resolve());
+  }
+
+  /** Checks preconditions and writes the object under the object's lock, then runs `then` under it too. */
+  private async commit(
+    draft: Omit<ObjectRecord, 'generation'>,
+    preconditions: Preconditions,
+    then: (outcome: CompleteResult) => Promise<void>,
+  ): Promise<CompleteResult> {
+    return this.objectLocks.run(`object:${draft.bucket}/${draft.name}`, async () => {
+      const current = await this.getObject(draft.bucket, draft.name);
+      let outcome: CompleteResult;
+      if (!preconditionsHold(preconditions, current)) {
+        outcome = { ok: false, error: preconditionFailed() };
+      } else {
+        const object: ObjectRecord = {
+          ...draft,
+          generation: this.generations.next(current?.generation),
+        };
+        await writeFileAtomic(
+          this.tmpDir,
+          this.objectPath(object.bucket, object.name),
+          JSON.stringify(object),
+        );
+        await this.updateIndex(object.bucket, object.name, true);
+        outcome = { ok: true, object, replaced: current };
+      }
+      await then(outcome);
+      return outcome;
+    });
+  }
+
+  async putObjectMetadata(object: ObjectRecord, expectedMetageneration: string): Promise<boolean> {
+    return this.objectLocks.run(`object:${object.bucket}/${object.name}`, async () => {
+      const current = await this.getObject(object.bucket, object.name);
+      if (
+        current?.generation !== object.generation ||
+        current.metageneration !== expectedMetageneration
+      ) {
+        return false;
+      }
       await writeFileAtomic(
         this.tmpDir,
         this.objectPath(object.bucket, object.name),
         JSON.stringify(object),
       );
+      return true;
     });
   }
 

@@ -108,8 +108,19 @@ export interface MetadataStore {
     session: SessionRecord,
     object: Omit<ObjectRecord, 'generation'>,
   ): Promise<CompleteResult>;
-  /** Replaces an object's metadata (PATCH); the generation stays, the metageneration grows. */
-  putObjectMetadata(object: ObjectRecord): Promise<void>;
+  /**
+   * Atomically: checks `preconditions` against the current object and stores `object` with a new
+   * generation. For uploads without a session (simple, multipart, compose).
+   */
+  commitObject(
+    object: Omit<ObjectRecord, 'generation'>,
+    preconditions: Preconditions,
+  ): Promise<CompleteResult>;
+  /**
+   * Replaces an object's metadata (PATCH) if the stored object is still the same generation at
+   * `expectedMetageneration`; false if it changed meanwhile.
+   */
+  putObjectMetadata(object: ObjectRecord, expectedMetageneration: string): Promise<boolean>;
   deleteObject(bucket: string, name: string, generation: string): Promise<ObjectRecord | undefined>;
 
   close(): Promise<void>;
@@ -132,6 +143,11 @@ export interface BlobWriter {
 export interface BlobStore {
   /** Opens a session's data for writing at `offset`, dropping anything stored past it. */
   openWriter(blobId: string, offset: number): Promise<BlobWriter>;
+  /**
+   * Opens a blob written in one go (simple and multipart uploads, compose): it stays invisible
+   * until `commit(size, true)`, so a crash while writing it leaves nothing behind.
+   */
+  openOneShotWriter(blobId: string): Promise<BlobWriter>;
   /** Bytes `start` to `end` inclusive. */
   read(blobId: string, start: number, end: number): Promise<NodeJS.ReadableStream>;
   /** How many bytes a blob holds, or undefined if it does not exist. */
