@@ -21,7 +21,18 @@ const bin = new URL('../packages/cli/bin/spool.js', import.meta.url).pathname;
 
 const server = spawn(
   process.execPath,
-  [bin, 'serve', '--port', '0', '--data', join(dir, 'data'), '--bucket', 'bench', '--log-level', 'warn'],
+  [
+    bin,
+    'serve',
+    '--port',
+    '0',
+    '--data',
+    join(dir, 'data'),
+    '--bucket',
+    'bench',
+    '--log-level',
+    'warn',
+  ],
   { stdio: ['ignore', 'pipe', 'inherit'] },
 );
 const url = await new Promise((resolve) =>
