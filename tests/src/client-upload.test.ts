@@ -8,6 +8,9 @@ import {
   SessionGoneError,
   StallError,
   createUpload,
+  fileSource,
+  normalizeEndpoint,
+  resumeKey,
   upload,
   type RetryEvent,
   type SessionEvent,
@@ -227,6 +230,32 @@ describe('stopping and continuing', () => {
     assert.deepEqual(sessions[0], { uri: first.sessionUri, resumed: true, replaced: false });
     assert.equal(sessions[1]!.resumed, false);
     assert.notEqual(sessions[1]!.uri, first.sessionUri);
+  });
+  it('a remembered session older than a week is not used: a new one starts', async () => {
+    const data = randomData(MiB);
+    const path = await writeScratch(dir, 'old.bin', data);
+    const old = await initiate(proxy.url, 'test-bucket', 'old.bin');
+    const store = new MemoryStateStore();
+    const key = resumeKey({
+      endpoint: normalizeEndpoint(proxy.url),
+      bucket: 'test-bucket',
+      object: 'old.bin',
+      fingerprint: (await fileSource(path)).fingerprint!,
+      initiation: [{}, {}],
+    });
+    await store.set(key, { sessionUri: old, createdAt: Date.now() - 8 * 24 * 3600 * 1000 });
+    const sessions: SessionEvent[] = [];
+    const task = await createUpload(path, 'gs://test-bucket/old.bin', {
+      ...testOptions(proxy.url),
+      stateStore: store,
+    });
+    task.on('session', (s) => sessions.push(s));
+    assert.equal((await task.start()).md5Hash, md5Base64(data));
+    assert.equal(sessions.length, 1);
+    assert.equal(sessions[0]!.resumed, false);
+    assert.notEqual(sessions[0]!.uri, old);
+    assert.equal(storedBytes(await query(direct(old))), 0, 'the old session was left alone');
+    assert.equal(await store.get(key), undefined, 'and forgotten once the upload is done');
   });
 });
 
