@@ -15,7 +15,16 @@ import {
   type RetryEvent,
   type SessionEvent,
 } from '@spool/client/node';
-import { CHUNK, MiB, initiate, md5Base64, query, randomData, storedBytes } from './harness/gcs.js';
+import {
+  CHUNK,
+  MiB,
+  initiate,
+  md5Base64,
+  putChunk,
+  query,
+  randomData,
+  storedBytes,
+} from './harness/gcs.js';
 import { send } from './harness/http.js';
 import {
   ProgressLog,
@@ -231,6 +240,33 @@ describe('stopping and continuing', () => {
     assert.equal(sessions[1]!.resumed, false);
     assert.notEqual(sessions[1]!.uri, first.sessionUri);
   });
+  it('a remembered session that completed before the process died gives its object, checked, sending nothing', async () => {
+    const data = randomData(MiB + 5);
+    const path = await writeScratch(dir, 'done.bin', data);
+    const done = await initiate(proxy.url, 'test-bucket', 'done.bin');
+    assert.equal(
+      (await putChunk(direct(done), `bytes 0-${data.length - 1}/${data.length}`, data)).status,
+      200,
+    );
+    const store = new MemoryStateStore();
+    const key = resumeKey({
+      endpoint: normalizeEndpoint(proxy.url),
+      bucket: 'test-bucket',
+      object: 'done.bin',
+      fingerprint: (await fileSource(path)).fingerprint!,
+      initiation: [{}, {}],
+    });
+    await store.set(key, { sessionUri: done, createdAt: Date.now() });
+    const bodyBefore = proxy.bodyBytesUp;
+    const object = await upload(path, 'gs://test-bucket/done.bin', {
+      ...testOptions(proxy.url),
+      stateStore: store,
+    });
+    assert.equal(object.md5Hash, md5Base64(data));
+    assert.equal(proxy.bodyBytesUp, bodyBefore, 'not a byte sent again');
+    assert.equal(await store.get(key), undefined);
+  });
+
   it('a remembered session older than a week is not used: a new one starts', async () => {
     const data = randomData(MiB);
     const path = await writeScratch(dir, 'old.bin', data);
