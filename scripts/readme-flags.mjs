@@ -2,9 +2,10 @@
 // README test in packages/cli checks they agree). Needs a build: npm run build.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { serveFlags } from '../packages/cli/dist/serve.js';
+import { signFlags } from '../packages/cli/dist/sign.js';
 
 const root = new URL('..', import.meta.url).pathname;
-const tables = { 'serve-flags': serveFlags };
+const tables = { 'serve-flags': serveFlags, 'sign-flags': signFlags };
 let readme = readFileSync(`${root}README.md`, 'utf8');
 for (const [section, flags] of Object.entries(tables)) {
   const rows = flags
