@@ -2,7 +2,7 @@
 # Installs the Debian packages the test suites use, when they are missing and we are root (CI
 # machines start without them). Developers without root install them once themselves.
 set -euo pipefail
-packages=(rclone)
+packages=(rclone openssl)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 [ ${#missing[@]} -eq 0 ] && exit 0

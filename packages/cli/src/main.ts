@@ -4,12 +4,14 @@ import { UsageError } from './flags.js';
 import { ls } from './ls.js';
 import { serve } from './serve.js';
 import { cancel, status } from './sessions.js';
+import { sign } from './sign.js';
 import { upload } from './upload.js';
 
 const usage = `Usage: spool <command> [flags]
 
 Commands:
   serve      Run the server
+  sign       Print a V4 signed URL for one request on one object
   upload     Upload a file or standard input: spool upload <file|-> gs://BUCKET/OBJECT
   download   Download an object: spool download gs://BUCKET/OBJECT <file|->
   status     Show what the server has of an upload session: spool status <session-uri>
@@ -21,6 +23,7 @@ Run "spool <command> --help" for a command's flags.
 
 const commands: Record<string, (argv: readonly string[]) => Promise<number>> = {
   serve,
+  sign,
   upload,
   download,
   status,

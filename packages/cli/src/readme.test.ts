@@ -5,12 +5,14 @@ import { downloadFlags } from './download.js';
 import type { FlagSpec } from './flags.js';
 import { lsFlags } from './ls.js';
 import { serveFlags } from './serve.js';
+import { signFlags } from './sign.js';
 import { uploadFlags } from './upload.js';
 
 const readme = await readFile(new URL('../../../README.md', import.meta.url), 'utf8');
 
 const commands: [string, readonly FlagSpec[]][] = [
   ['serve', serveFlags],
+  ['sign', signFlags],
   ['upload', uploadFlags],
   ['download', downloadFlags],
   ['ls', lsFlags],
@@ -19,11 +21,14 @@ const commands: [string, readonly FlagSpec[]][] = [
 describe('README', () => {
   for (const [command, flags] of commands) {
     it(`documents every flag of spool ${command} with its variable and default`, () => {
-      const marker = new RegExp(
+      const pattern = new RegExp(
         `<!-- ${command}-flags:start[^>]*-->([\\s\\S]*?)<!-- ${command}-flags:end -->`,
       );
-      const section = marker.exec(readme)?.[1];
-      assert.ok(section, `the README has a ${command}-flags section`);
+      const section = pattern.exec(readme)?.[1];
+      assert.ok(
+        section,
+        `the README has a ${command}-flags section (node scripts/readme-flags.mjs writes it)`,
+      );
       // Cells are compared trimmed: the formatter pads the table's columns.
       const rows = section
         .split('\n')

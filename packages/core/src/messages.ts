@@ -71,13 +71,21 @@ export const totalBelowPersisted = (total: number, persisted: number): ProtocolE
     'text',
   );
 
-export const tooLarge = (size: number): ProtocolError =>
-  protocolError(
-    400,
-    'invalid',
-    `Invalid request.  The upload size of ${size} byte(s) exceeds the maximum object size of ${MAX_OBJECT_SIZE} byte(s) (5 TiB).`,
-    'text',
-  );
+export const tooLarge = (size: number, limit = MAX_OBJECT_SIZE): ProtocolError =>
+  limit < MAX_OBJECT_SIZE
+    ? protocolError(
+        413,
+        'uploadTooLarge',
+        `The upload size of ${size} byte(s) exceeds this server's maximum object size of ${limit} byte(s) (spool serve --max-object-size).`,
+        'json',
+        'EntityTooLarge',
+      )
+    : protocolError(
+        400,
+        'invalid',
+        `Invalid request.  The upload size of ${size} byte(s) exceeds the maximum object size of ${MAX_OBJECT_SIZE} byte(s) (5 TiB).`,
+        'text',
+      );
 
 export const bodyLengthMismatch = (received: number, announced: number): ProtocolError =>
   protocolError(

@@ -20,12 +20,16 @@ import {
 } from './handlers/objects.js';
 import { mediaUpload, multipartUpload } from './handlers/simple-upload.js';
 import { xmlEtag, xmlPutObject, xmlSessionRequest, xmlStartResumable } from './handlers/xml.js';
-import { hostCandidates, verifySignedUrl } from './auth/v4-signature.js';
+import { authorize } from './auth/authorize.js';
+import { hostCandidates, verifySignedUrl, type SignatureProblem } from './auth/v4-signature.js';
+import { allowedOrigin, corsHeaders, preflightHeaders } from './http/cors.js';
+import { isSessionIdShape } from './ids.js';
+import { readinessProblems } from './ops/readiness.js';
 import { sendSignatureProblem, sendXmlError } from './http/xml-error.js';
-import type { Context } from './http/context.js';
+import { header, type Context } from './http/context.js';
 import { HttpError, environmentError } from './http/errors.js';
 import { Query, decodePath } from './http/query.js';
-import { sendError, sendText } from './http/respond.js';
+import { sendEmpty, sendError, sendText } from './http/respond.js';
 import { matchRoute, type Route } from './http/routes.js';
 import type { Services } from './services.js';
 
@@ -88,6 +92,7 @@ async function serve(
     faults: noFaults,
   };
   let xml = false;
+  let routeName = 'unknown';
   try {
     (ctx as { query: Query }).query = new Query(q < 0 ? '' : url.slice(q + 1));
     const route = matchRoute(ctx.path, decodePath);
@@ -95,8 +100,15 @@ async function serve(
     xml = route?.name === 'xml-object' || route?.name === 'xml-bucket';
     if (options.faultInjection?.intercept(ctx, route)) return;
     if (!route) throw new HttpError(notFound(ctx));
+    routeName = route.name;
+    const origin = await corsOrigin(services, ctx, route);
+    if (ctx.method === 'OPTIONS') return answerPreflight(ctx, origin);
+    if (origin) for (const [k, v] of Object.entries(corsHeaders(origin))) res.setHeader(k, v);
+    const signed = checkSignedUrl(services, options, ctx, route);
+    if (signed !== 'none' && signed !== 'valid') return sendSignatureProblem(ctx, signed);
+    authorize(services, ctx, route, signed === 'valid');
     if (route.name === 'xml-object' || route.name === 'xml-bucket')
-      await dispatchXml(services, options, ctx, route);
+      await dispatchXml(services, ctx, route);
     else await dispatch(services, ctx, route);
   } catch (error) {
     const send = xml ? sendXmlError : sendError;
@@ -121,6 +133,15 @@ async function serve(
       }
     }
   } finally {
+    const seconds = (performance.now() - started) / 1000;
+    const status = String(res.statusCode);
+    services.metrics.requests.inc({ method: ctx.method, route: routeName, status });
+    services.metrics.requestSeconds.observe(seconds, { route: routeName });
+    if (res.statusCode >= 400)
+      services.metrics.errors.inc({
+        status,
+        reason: typeof ctx.logFields['error'] === 'string' ? ctx.logFields['error'] : '',
+      });
     services.log.info('request', {
       id: ctx.requestId,
       method: ctx.method,
@@ -137,6 +158,18 @@ async function dispatch(app: Services, ctx: Context, route: Route): Promise<void
   switch (route.name) {
     case 'healthz':
       return sendText(ctx, 200, 'ok\n');
+    case 'readyz': {
+      const problems = await readinessProblems(app);
+      return sendText(
+        ctx,
+        problems.length === 0 ? 200 : 503,
+        problems.length === 0 ? 'ready\n' : `not ready: ${problems.join('; ')}\n`,
+      );
+    }
+    case 'metrics':
+      return sendText(ctx, 200, await app.metrics.registry.render(), {
+        'content-type': 'text/plain; version=0.0.4; charset=utf-8',
+      });
     case 'upload':
       if (ctx.query.has('upload_id')) {
         if (m === 'PUT' || m === 'POST' || m === 'DELETE')
@@ -190,31 +223,13 @@ function startUpload(app: Services, ctx: Context, bucket: string): Promise<void>
   throw unsupportedUploadType(type);
 }
 
-/**
- * The XML API. A V4 signed URL is verified whenever one is presented; session URIs are
- * capabilities and need none (a signed POST that started a session cannot cover its PUTs).
- */
+/** The XML API (its signed URLs were checked before dispatch). */
 async function dispatchXml(
   app: Services,
-  options: HandlerOptions,
   ctx: Context,
   route: Extract<Route, { name: 'xml-bucket' | 'xml-object' }>,
 ): Promise<void> {
   const session = ctx.query.has('upload_id');
-  if (!session && (ctx.query.has('X-Goog-Signature') || ctx.query.has('X-Goog-Algorithm'))) {
-    const problem = verifySignedUrl(
-      {
-        method: ctx.method,
-        path: ctx.path,
-        rawQuery: ctx.query.raw,
-        headers: ctx.req.headers,
-        hosts: hostCandidates(ctx.req.headers.host, options.publicUrl),
-        now: app.now(),
-      },
-      app.signatureKeys,
-    );
-    if (problem) return sendSignatureProblem(ctx, problem);
-  }
   const m = ctx.method;
   if (route.name === 'xml-bucket') {
     await requireBucket(app, route.bucket);
@@ -268,4 +283,64 @@ function baseUrlOf(req: IncomingMessage, options: HandlerOptions): string {
   const address = req.socket.localAddress ?? '127.0.0.1';
   const shown = address.includes(':') ? `[${address}]` : address;
   return `${options.scheme}://${shown}:${req.socket.localPort ?? 80}`;
+}
+
+/**
+ * A V4 signed URL is verified whenever one is presented on the XML API. Session URIs are
+ * capabilities and need none: a signed POST that started a session cannot cover its PUTs.
+ */
+function checkSignedUrl(
+  app: Services,
+  options: HandlerOptions,
+  ctx: Context,
+  route: Route,
+): 'none' | 'valid' | SignatureProblem {
+  if (route.name !== 'xml-object' && route.name !== 'xml-bucket') return 'none';
+  if (ctx.query.has('upload_id')) return 'none';
+  if (!ctx.query.has('X-Goog-Signature') && !ctx.query.has('X-Goog-Algorithm')) return 'none';
+  const problem = verifySignedUrl(
+    {
+      method: ctx.method,
+      path: ctx.path,
+      rawQuery: ctx.query.raw,
+      headers: ctx.req.headers,
+      hosts: hostCandidates(ctx.req.headers.host, options.publicUrl),
+      now: app.now(),
+    },
+    app.signatureKeys,
+  );
+  return problem ?? 'valid';
+}
+
+/**
+ * The origin a browser request may be answered for: the one a session was started with, for
+ * requests to that session, or one the operator allowed (--cors-origin).
+ */
+async function corsOrigin(app: Services, ctx: Context, route: Route): Promise<string | undefined> {
+  const origin = header(ctx, 'origin');
+  if (origin === undefined) return undefined;
+  const id = ctx.query.get('upload_id');
+  const sessionRoute =
+    id !== undefined &&
+    isSessionIdShape(id) &&
+    (route.name === 'upload' || route.name === 'xml-object');
+  const session = sessionRoute ? await app.metadata.getSession(id) : undefined;
+  return allowedOrigin(app.cors, origin, session?.origin);
+}
+
+function answerPreflight(ctx: Context, origin: string | undefined): void {
+  if (origin === undefined) {
+    if (header(ctx, 'origin') === undefined)
+      return sendEmpty(ctx, 204, { allow: 'GET, HEAD, PUT, POST, PATCH, DELETE, OPTIONS' });
+    throw new HttpError(
+      protocolError(
+        403,
+        'forbidden',
+        `Origin ${header(ctx, 'origin')!.slice(0, 200)} may not use this server: allow it with --cors-origin, or start the session with this Origin.`,
+        'json',
+        'AccessDenied',
+      ),
+    );
+  }
+  sendEmpty(ctx, 204, preflightHeaders(origin, header(ctx, 'access-control-request-headers')));
 }

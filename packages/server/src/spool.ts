@@ -2,7 +2,7 @@ import { mkdir, readFile, readdir } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
-import { DEFAULT_SESSION_TTL_MS } from '@spool/core';
+import { DEFAULT_SESSION_TTL_MS, MAX_OBJECT_SIZE } from '@spool/core';
 import { createHandler } from './app.js';
 import { FaultInjector } from './faults/injector.js';
 import { ensureBucket } from './handlers/buckets.js';
@@ -11,6 +11,10 @@ import { jsonLogger, type Logger } from './log.js';
 import type { Services } from './services.js';
 import type { Stores } from './store/types.js';
 import { loadVerificationKeys } from './auth/keys.js';
+import { parseTokenFile, TokenFileError, type TokenGrant } from './auth/tokens.js';
+import { createMetrics } from './ops/metrics.js';
+import { RateLimiter } from './ops/rate-limiter.js';
+import { createTlsServer, type TlsFiles } from './ops/tls.js';
 import { FsBlobStore } from './store/fs-blobs.js';
 import { FsMetadataStore } from './store/fs-metadata.js';
 import { recoverFsStore } from './store/fs-recovery.js';
@@ -36,6 +40,20 @@ export interface SpoolOptions {
   readonly signingKeys: readonly string[];
   /** A file of `ACCESS_ID SECRET` lines: HMAC keys V4 signed URLs may be signed with. */
   readonly hmacKeyFile: string | undefined;
+  /** Bearer tokens, one per line with the buckets each may use; none: no authentication. */
+  readonly tokenFile: string | undefined;
+  /** Origins browsers may call from ("*" for any). */
+  readonly corsOrigins: readonly string[];
+  readonly maxObjectSize: number;
+  /** Largest request line plus headers, in bytes. */
+  readonly maxHeaderSize: number;
+  readonly maxSessionsPerToken: number;
+  /** Session starts per second per token (or client address); 0: no limit. */
+  readonly sessionRate: number;
+  /** Bytes per second below which a request body is cut (checked every idle timeout); 0: never. */
+  readonly minBodyRate: number;
+  /** Serve HTTPS with this certificate and key (reloaded on reloadTls, e.g. on SIGHUP). */
+  readonly tls: TlsFiles | undefined;
 }
 
 export const defaultOptions: SpoolOptions = {
@@ -52,6 +70,14 @@ export const defaultOptions: SpoolOptions = {
   log: jsonLogger('info'),
   signingKeys: [],
   hmacKeyFile: undefined,
+  tokenFile: undefined,
+  corsOrigins: [],
+  maxObjectSize: MAX_OBJECT_SIZE,
+  maxHeaderSize: 16 * 1024,
+  maxSessionsPerToken: 1000,
+  sessionRate: 100,
+  minBodyRate: 1024,
+  tls: undefined,
 };
 
 const FORMAT = { format: 'spool-data', version: 1 };
@@ -98,39 +124,66 @@ export interface RunningSpool {
   readonly url: string;
   readonly server: Server;
   readonly services: Services;
+  /** Reads the TLS certificate and key again (no-op without TLS). */
+  reloadTls(): Promise<void>;
   /** Stops taking requests, lets writes in progress persist what they have, then closes. */
   close(): Promise<void>;
 }
 
 export async function startSpool(partial: Partial<SpoolOptions> = {}): Promise<RunningSpool> {
   const options = { ...defaultOptions, ...partial };
-  // Key files are checked before anything else, so a configuration mistake stops the start.
+  // Key and token files are read before anything else, so a configuration mistake stops the start.
   const signatureKeys = await loadVerificationKeys(options.signingKeys, options.hmacKeyFile);
+  const tokens =
+    options.tokenFile === undefined ? undefined : await loadTokenFile(options.tokenFile);
+  const stores = await openDataDir(options.dataDir, options.log);
+  const locks = new SessionLocks();
   const services: Services = {
-    ...(await openDataDir(options.dataDir, options.log)),
-    locks: new SessionLocks(),
+    ...stores,
+    locks,
     log: options.log,
     sessionTtlMs: options.sessionTtlMs,
     signatureKeys,
+    tokens,
+    cors: { origins: new Set(options.corsOrigins) },
+    limits: {
+      maxObjectSize: options.maxObjectSize,
+      maxSessionsPerToken: options.maxSessionsPerToken,
+      minBodyRate: options.minBodyRate,
+      bodyRateWindowMs: options.idleTimeoutMs,
+    },
+    sessionRate: new RateLimiter(options.sessionRate, Math.max(1, options.sessionRate * 2)),
+    metrics: createMetrics({
+      openSessions: () => stores.metadata.countOpenSessions(),
+      uploadsInProgress: () => locks.active,
+    }),
     now: () => Date.now(),
   };
   for (const bucket of options.buckets) await ensureBucket(services, bucket);
   if (options.faultInjection)
     options.log.warn('fault injection is on: requests can ask this server to fail them');
 
-  const server = createServer(
-    {
-      // Uploads of any length are fine; silence is not. requestTimeout would cut long uploads.
-      requestTimeout: 0,
-      headersTimeout: options.headersTimeoutMs,
-      keepAliveTimeout: 5_000,
-    },
-    createHandler(services, {
-      publicUrl: options.publicUrl?.replace(/\/+$/, ''),
-      scheme: 'http',
-      faultInjection: options.faultInjection ? new FaultInjector(options.log) : undefined,
-    }),
-  );
+  const handler = createHandler(services, {
+    publicUrl: options.publicUrl?.replace(/\/+$/, ''),
+    scheme: options.tls ? 'https' : 'http',
+    faultInjection: options.faultInjection ? new FaultInjector(options.log) : undefined,
+  });
+  const serverOptions = {
+    // Uploads of any length are fine; silence is not. requestTimeout would cut long uploads.
+    requestTimeout: 0,
+    headersTimeout: options.headersTimeoutMs,
+    keepAliveTimeout: 5_000,
+    maxHeaderSize: options.maxHeaderSize,
+  };
+  let reloadTls = () => Promise.resolve();
+  let server: Server;
+  if (options.tls) {
+    const tls = await createTlsServer(options.tls, serverOptions, handler);
+    server = tls.server;
+    reloadTls = tls.reload;
+  } else {
+    server = createServer(serverOptions, handler);
+  }
   server.setTimeout(options.idleTimeoutMs);
   await new Promise<void>((resolvePromise, reject) => {
     server.once('error', reject);
@@ -141,11 +194,16 @@ export async function startSpool(partial: Partial<SpoolOptions> = {}): Promise<R
   });
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  const url = `http://${host}:${address.port}`;
+  const url = `${options.tls ? 'https' : 'http'}://${host}:${address.port}`;
+  if (!tokens && !isLoopback(address.address)) warnExposed(options.log, url);
 
   const sweeper = setInterval(() => {
     sweepExpiredSessions(services).then(
-      (removed) => removed > 0 && services.log.info('expired sessions removed', { removed }),
+      (removed) => {
+        if (removed === 0) return;
+        services.metrics.sessionsExpired.inc({}, removed);
+        services.log.info('expired sessions removed', { removed });
+      },
       (error: unknown) => services.log.error('session sweep failed', { error: String(error) }),
     );
   }, options.sweepIntervalMs);
@@ -155,6 +213,7 @@ export async function startSpool(partial: Partial<SpoolOptions> = {}): Promise<R
     url,
     server,
     services,
+    reloadTls,
     async close() {
       clearInterval(sweeper);
       const closed = new Promise<void>((r) => server.close(() => r()));
@@ -167,4 +226,22 @@ export async function startSpool(partial: Partial<SpoolOptions> = {}): Promise<R
       await services.blobs.close();
     },
   };
+}
+
+function isLoopback(address: string): boolean {
+  return address === '::1' || address.startsWith('127.') || address === '::ffff:127.0.0.1';
+}
+
+/** Listening beyond this machine with no authentication is allowed, but never quietly. */
+function warnExposed(log: Logger, url: string): void {
+  const message = `spool serve is listening on ${url} WITHOUT AUTHENTICATION: anyone who can reach it can read, write and delete every object. Give it --token-file, or bind to 127.0.0.1.`;
+  log.warn(message);
+  process.stderr.write(`\n*** WARNING: ${message}\n\n`);
+}
+
+async function loadTokenFile(path: string): Promise<Map<string, TokenGrant>> {
+  const text = await readFile(path, 'utf8').catch((error: NodeJS.ErrnoException) => {
+    throw new TokenFileError(`Cannot read the token file ${path}: ${error.code ?? error.message}.`);
+  });
+  return parseTokenFile(text, path);
 }

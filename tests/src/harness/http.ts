@@ -18,12 +18,27 @@ export interface RawRequest {
   readonly body?: Buffer | string | Buffer[];
 }
 
-/** The error message of an answer: the JSON envelope's message, or the plain text. */
+/** The error message of an answer: the JSON envelope's message, an XML error's Message and Details, or the plain text. */
 export function messageOf(res: RawResponse): string {
+  const text = res.text();
+  if (text.startsWith('<?xml')) {
+    const unescape = (v: string) =>
+      v
+        .replace(/&quot;/g, '"')
+        .replace(/&apos;/g, "'")
+        .replace(/&lt;/g, '<')
+        .replace(/&gt;/g, '>')
+        .replace(/&amp;/g, '&');
+    return ['Message', 'Details']
+      .map((name) => new RegExp(`<${name}>([^<]*)</${name}>`).exec(text)?.[1])
+      .filter((v): v is string => v !== undefined)
+      .map(unescape)
+      .join(' ');
+  }
   try {
     return res.json<{ error: { message: string } }>().error.message;
   } catch {
-    return res.text();
+    return text;
   }
 }
 

@@ -99,6 +99,11 @@ export class SpoolProcess {
     await exited;
   }
 
+  /** Sends a signal that does not end the process (SIGHUP: reload). */
+  notify(signal: NodeJS.Signals): void {
+    this.child.kill(signal);
+  }
+
   /** A new process on the same data directory (the URL changes: a new port). */
   async restart(): Promise<SpoolProcess> {
     await this.kill();

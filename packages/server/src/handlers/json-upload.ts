@@ -56,7 +56,7 @@ export async function initiateJsonSession(
     body.contentType ??
     header(ctx, commands ? 'x-goog-upload-header-content-type' : 'x-upload-content-type');
   const { name: _name, crc32c, md5Hash, ...metadata } = body;
-  const session = await openSession(app, {
+  const session = await openSession(app, ctx, {
     api: 'json',
     bucket,
     name,

@@ -192,6 +192,7 @@ export async function composeObject(
     );
   }
   const result = await storeOneShot(app, new ConcatenatedBlobs(app, parts), {
+    kind: 'compose',
     bucket,
     name: destinationName,
     metadata: metadata.value,

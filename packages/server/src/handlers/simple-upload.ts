@@ -4,7 +4,7 @@ import {
   objectResource,
   type DeclaredHashes,
 } from '@spool/core';
-import { BodyReader, type BodyEnd, type ChunkSource } from '../http/body.js';
+import { uploadBody, type BodyEnd, type BodyReader, type ChunkSource } from '../http/body.js';
 import { header, type Context } from '../http/context.js';
 import { HttpError, badRequest } from '../http/errors.js';
 import {
@@ -38,7 +38,8 @@ export async function mediaUpload(app: Services, ctx: Context, bucket: string): 
   if (!preconditions.ok) throw new HttpError(preconditions.error);
   const hashes = declaredHash(ctx);
   const contentType = header(ctx, 'content-type');
-  const result = await storeOneShot(app, new BodyReader(ctx.req), {
+  const result = await storeOneShot(app, uploadBody(ctx.req, app.limits), {
+    kind: 'media',
     bucket,
     name,
     metadata: contentType ? { contentType } : {},
@@ -64,7 +65,7 @@ export async function multipartUpload(app: Services, ctx: Context, bucket: strin
   if (!preconditions.ok) throw new HttpError(preconditions.error);
   const hashes = declaredHash(ctx);
   const source = new MultipartMedia(
-    new BodyReader(ctx.req),
+    uploadBody(ctx.req, app.limits),
     new MultipartRelatedParser(boundary, MAX_METADATA_BODY),
   );
   const parts = await source.readHeads();
@@ -73,6 +74,7 @@ export async function multipartUpload(app: Services, ctx: Context, bucket: strin
   const { name: _name, crc32c, md5Hash, ...objectMetadata } = metadata;
   const contentType = objectMetadata.contentType ?? parts.mediaType;
   const result = await storeOneShot(app, source, {
+    kind: 'multipart',
     bucket,
     name,
     metadata: { ...objectMetadata, ...(contentType ? { contentType } : {}) },

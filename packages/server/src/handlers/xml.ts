@@ -8,7 +8,7 @@ import {
   type Preconditions,
   type StoredObject,
 } from '@spool/core';
-import { BodyReader, type BodyEnd, type ChunkSource } from '../http/body.js';
+import { uploadBody, type BodyEnd, type ChunkSource } from '../http/body.js';
 import { header, type Context } from '../http/context.js';
 import { HttpError, badRequest } from '../http/errors.js';
 import { sendEmpty } from '../http/respond.js';
@@ -104,7 +104,7 @@ export async function xmlStartResumable(
   await requireBucket(app, bucket);
   requireObjectName(name);
   const hashes = declaredHashes(ctx);
-  const session = await openSession(app, {
+  const session = await openSession(app, ctx, {
     api: 'xml',
     bucket,
     name,
@@ -192,9 +192,10 @@ export async function xmlPutObject(
   // A signed payload hash must match the body; the signature alone only covers the header.
   const signedSha256 = header(ctx, 'x-goog-content-sha256');
   const checkSha256 = signedSha256 !== undefined && signedSha256 !== 'UNSIGNED-PAYLOAD';
-  const body = new BodyReader(ctx.req);
+  const body = uploadBody(ctx.req, app.limits);
   const source = checkSha256 ? new Sha256Source(body) : body;
   const result = await storeOneShot(app, source, {
+    kind: 'xml',
     bucket,
     name,
     metadata: metadataFromHeaders(ctx),

@@ -13,6 +13,8 @@ export type Route =
     }
   | { readonly name: 'download'; readonly bucket: string; readonly object: string }
   | { readonly name: 'healthz' }
+  | { readonly name: 'readyz' }
+  | { readonly name: 'metrics' }
   | { readonly name: 'xml-bucket'; readonly bucket: string }
   | { readonly name: 'xml-object'; readonly bucket: string; readonly object: string };
 
@@ -20,7 +22,16 @@ export type Route =
  * First path segments of the JSON API and of Spool's own endpoints. Every other first segment is
  * a bucket of the XML API (`/{bucket}/{object}`), as on storage.googleapis.com.
  */
-const RESERVED = new Set(['upload', 'resumable', 'download', 'storage', 'b', 'healthz']);
+const RESERVED = new Set([
+  'upload',
+  'resumable',
+  'download',
+  'storage',
+  'b',
+  'healthz',
+  'readyz',
+  'metrics',
+]);
 
 /**
  * Matches a raw (still percent-encoded) path. Segments are split before decoding, so an encoded
@@ -30,6 +41,8 @@ const RESERVED = new Set(['upload', 'resumable', 'download', 'storage', 'b', 'he
  */
 export function matchRoute(path: string, decode: (s: string) => string): Route | undefined {
   if (path === '/healthz') return { name: 'healthz' };
+  if (path === '/readyz') return { name: 'readyz' };
+  if (path === '/metrics') return { name: 'metrics' };
   for (const prefix of ['/upload/storage/v1/b/', '/resumable/upload/storage/v1/b/']) {
     if (path.startsWith(prefix)) {
       const m = /^([^/]+)\/o\/?$/.exec(path.slice(prefix.length));

@@ -5,7 +5,7 @@ import { Registry } from './prometheus.js';
 import { RateLimiter } from './rate-limiter.js';
 
 describe('Prometheus registry', () => {
-  it('renders counters, gauges and histograms in the text format, escaping labels', () => {
+  it('renders counters, gauges and histograms in the text format, escaping labels', async () => {
     const registry = new Registry();
     const requests = registry.counter('spool_test_total', 'Requests.');
     requests.inc({ status: '200' });
@@ -16,7 +16,7 @@ describe('Prometheus registry', () => {
     latency.observe(0.05, { route: 'upload' });
     latency.observe(0.5, { route: 'upload' });
     latency.observe(5, { route: 'upload' });
-    const text = registry.render();
+    const text = await registry.render();
     assert.match(text, /# TYPE spool_test_total counter\nspool_test_total\{status="200"\} 3\n/);
     assert.match(text, /spool_test_total\{reason="a \\"quoted\\"\\nvalue\\\\"\} 1/);
     assert.match(text, /# TYPE spool_test_open gauge\nspool_test_open 7/);

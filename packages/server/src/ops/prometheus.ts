@@ -14,7 +14,7 @@ function labelText(labels: Labels): string {
 }
 
 interface Metric {
-  render(): string;
+  render(): string | Promise<string>;
 }
 
 export class Counter implements Metric {
@@ -45,19 +45,19 @@ export class Counter implements Metric {
   }
 }
 
-/** A gauge whose value is read when metrics are scraped. */
+/** A gauge whose value is read (perhaps from a store) when metrics are scraped. */
 export class Gauge implements Metric {
   constructor(
     readonly name: string,
     private readonly help: string,
-    private readonly read: () => number,
+    private readonly read: () => number | Promise<number>,
   ) {}
 
-  render(): string {
+  async render(): Promise<string> {
     return [
       `# HELP ${this.name} ${this.help}`,
       `# TYPE ${this.name} gauge`,
-      `${this.name} ${this.read()}`,
+      `${this.name} ${await this.read()}`,
     ].join('\n');
   }
 }
@@ -108,7 +108,7 @@ export class Registry {
     return this.add(new Counter(name, help));
   }
 
-  gauge(name: string, help: string, read: () => number): Gauge {
+  gauge(name: string, help: string, read: () => number | Promise<number>): Gauge {
     return this.add(new Gauge(name, help, read));
   }
 
@@ -121,7 +121,8 @@ export class Registry {
     return metric;
   }
 
-  render(): string {
-    return `${this.metrics.map((m) => m.render()).join('\n')}\n`;
+  async render(): Promise<string> {
+    const parts = await Promise.all(this.metrics.map(async (m) => m.render()));
+    return `${parts.join('\n')}\n`;
   }
 }

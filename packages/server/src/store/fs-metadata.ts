@@ -41,6 +41,8 @@ const readText = (p: string) => readFile(p, 'utf8');
 export class FsMetadataStore implements MetadataStore {
   private readonly objectLocks = new KeyedMutex();
   private readonly generations = new GenerationClock();
+  /** Active sessions by owner ('' for none): counted once at open, then kept up to date. */
+  private readonly openSessions = new Map<string, number>();
   /** Sorted object names per bucket, built on the first listing of that bucket. */
   private readonly nameIndex = new Map<string, Promise<string[]>>();
 
@@ -52,7 +54,22 @@ export class FsMetadataStore implements MetadataStore {
   static async open(root: string, tmpDir: string): Promise<FsMetadataStore> {
     await mkdir(join(root, 'sessions'), { recursive: true });
     await mkdir(join(root, 'buckets'), { recursive: true });
-    return new FsMetadataStore(root, tmpDir);
+    const store = new FsMetadataStore(root, tmpDir);
+    for await (const session of store.allSessions()) store.countSession(session, 1);
+    return store;
+  }
+
+  private countSession(session: SessionRecord | undefined, by: number): void {
+    if (session?.status !== 'active') return;
+    const owner = session.owner ?? '';
+    this.openSessions.set(owner, (this.openSessions.get(owner) ?? 0) + by);
+  }
+
+  countOpenSessions(owner?: string): Promise<number> {
+    if (owner !== undefined) return Promise.resolve(this.openSessions.get(owner) ?? 0);
+    let total = 0;
+    for (const n of this.openSessions.values()) total += n;
+    return Promise.resolve(total);
   }
 
   private bucketDir(bucket: string): string {
@@ -113,7 +130,8 @@ export class FsMetadataStore implements MetadataStore {
   }
 
   async createSession(session: SessionRecord): Promise<void> {
-    await this.putSession(session);
+    await writeFileAtomic(this.tmpDir, this.sessionPath(session.id), JSON.stringify(session));
+    this.countSession(session, 1);
   }
 
   async getSession(id: string): Promise<SessionRecord | undefined> {
@@ -121,11 +139,16 @@ export class FsMetadataStore implements MetadataStore {
   }
 
   async putSession(session: SessionRecord): Promise<void> {
+    const previous = await this.getSession(session.id);
     await writeFileAtomic(this.tmpDir, this.sessionPath(session.id), JSON.stringify(session));
+    this.countSession(previous, -1);
+    this.countSession(session, 1);
   }
 
   async deleteSession(id: string): Promise<void> {
+    const previous = await this.getSession(id);
     await removeDurable(this.sessionPath(id));
+    this.countSession(previous, -1);
   }
 
   async *expiredSessions(now: number): AsyncIterable<SessionRecord> {

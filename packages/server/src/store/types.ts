@@ -40,6 +40,8 @@ export interface SessionRecord {
   readonly failure?: ProtocolError;
   /** For final sessions: the object they created, replayed to later requests. */
   readonly object?: StoredObject;
+  /** Who started it: the id of the bearer token, when the server requires tokens. */
+  readonly owner?: string;
 }
 
 /** An object as the metadata store keeps it: the resource plus where its bytes are. */
@@ -95,6 +97,8 @@ export interface MetadataStore {
   /** Replaces a session record atomically and durably. */
   putSession(session: SessionRecord): Promise<void>;
   deleteSession(id: string): Promise<void>;
+  /** Active sessions, all of them or those one owner started (limits and metrics read this). */
+  countOpenSessions(owner?: string): Promise<number>;
   /** Sessions whose expiry is before `now`. */
   expiredSessions(now: number): AsyncIterable<SessionRecord>;
 

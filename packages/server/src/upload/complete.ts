@@ -93,7 +93,18 @@ export async function completeSession(
     size,
     computed,
   );
-  return afterCommit(app, await app.metadata.completeUpload(session, draft), session.blobId);
+  const completion = await afterCommit(
+    app,
+    await app.metadata.completeUpload(session, draft),
+    session.blobId,
+  );
+  if (completion.ok) {
+    app.metrics.sessionsCompleted.inc();
+    app.metrics.objectsStored.inc({ type: session.api === 'xml' ? 'xml' : 'resumable' });
+  } else {
+    app.metrics.sessionsFailed.inc({ reason: completion.error.reason });
+  }
+  return completion;
 }
 
 /** Marks a session failed for good, with the error every later request gets, and frees its data. */
@@ -104,4 +115,5 @@ export async function failSession(
 ): Promise<void> {
   await app.metadata.putSession({ ...session, status: 'failed', failure: error });
   await app.blobs.delete(session.blobId);
+  app.metrics.sessionsFailed.inc({ reason: error.reason });
 }

@@ -1,21 +1,24 @@
 import {
-  MAX_OBJECT_SIZE,
   UploadHasher,
   hashProblem,
   protocolError,
   settleWrite,
+  tooLarge,
   type DeclaredHashes,
   type Preconditions,
   type ProtocolError,
   type WritePlan,
 } from '@spool/core';
 import type { ChunkSource } from '../http/body.js';
+import { bodyTooSlow } from '../http/errors.js';
 import { newBlobId } from '../ids.js';
 import type { Services } from '../services.js';
 import { afterCommit, draftObject, type Completion, type ObjectTarget } from './complete.js';
 import { ingest, type IngestInterrupt } from './ingest.js';
 
 export interface OneShotUpload extends ObjectTarget {
+  /** How the object arrived, for metrics. */
+  readonly kind: 'media' | 'multipart' | 'xml' | 'compose';
   /** The body's length when announced (Content-Length), so a short body is noticed. */
   readonly size: number | undefined;
   readonly declaredHashes: readonly DeclaredHashes[];
@@ -44,12 +47,15 @@ export async function storeOneShot(
   source: ChunkSource,
   upload: OneShotUpload,
 ): Promise<Completion> {
+  const max = app.limits.maxObjectSize;
+  if (upload.size !== undefined && upload.size > max)
+    return { ok: false, error: tooLarge(upload.size, max) };
   const blobId = newBlobId();
   const writer = await app.blobs.openOneShotWriter(blobId);
   const plan: WritePlan = {
     start: 0,
     skip: 0,
-    limit: upload.size ?? MAX_OBJECT_SIZE,
+    limit: upload.size ?? max,
     exact: upload.size !== undefined,
     completesAt: 'end-of-body',
     total: upload.size,
@@ -79,6 +85,11 @@ export async function storeOneShot(
   );
   if (settlement.kind !== 'complete') {
     await writer.abandon();
+    if (result.end === 'too-slow')
+      return { ok: false, error: bodyTooSlow(app.limits.minBodyRate, undefined) };
+    if (settlement.kind === 'reject' && result.end === 'overrun' && upload.size === undefined) {
+      return { ok: false, error: tooLarge(result.received, max) };
+    }
     return { ok: false, error: settlement.kind === 'reject' ? settlement.error : cutOff() };
   }
   await writer.commit(settlement.size, true);
@@ -93,5 +104,14 @@ export async function storeOneShot(
     ...draftObject(app, upload, blobId, settlement.size, hashes),
     ...(upload.componentCount !== undefined && { componentCount: upload.componentCount }),
   };
-  return afterCommit(app, await app.metadata.commitObject(draft, upload.preconditions), blobId);
+  const completion = await afterCommit(
+    app,
+    await app.metadata.commitObject(draft, upload.preconditions),
+    blobId,
+  );
+  if (completion.ok) {
+    app.metrics.objectsStored.inc({ type: upload.kind });
+    app.metrics.bytesReceived.inc({}, settlement.size);
+  }
+  return completion;
 }

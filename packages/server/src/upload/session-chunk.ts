@@ -11,13 +11,14 @@ import {
   type StoredObject,
   type WritePlan,
 } from '@spool/core';
-import { BodyReader } from '../http/body.js';
+import { uploadBody } from '../http/body.js';
 import { header, type Context } from '../http/context.js';
 import { HttpError } from '../http/errors.js';
 import { isSessionIdShape, redactSessionId, sessionKey } from '../ids.js';
 import type { Services } from '../services.js';
 import type { SessionRecord } from '../store/types.js';
 import { customMetadataHeaders } from '../handlers/common.js';
+import { bodyTooSlow } from '../http/errors.js';
 import { completeSession, failSession } from './complete.js';
 import { ingest } from './ingest.js';
 
@@ -66,7 +67,7 @@ export async function runChunk(
   request: ChunkRequest,
   superseded: AbortSignal,
 ): Promise<ChunkOutcome> {
-  const decision = decideChunk(session, request, app.now());
+  const decision = decideChunk(session, request, app.now(), app.limits.maxObjectSize);
   ctx.logFields['decision'] = decision.kind;
   switch (decision.kind) {
     case 'replay':
@@ -99,7 +100,7 @@ async function write(
 
   const writer = await app.blobs.openWriter(session.blobId, session.persisted);
   let current = session;
-  const body = new BodyReader(ctx.req, superseded);
+  const body = uploadBody(ctx.req, app.limits, superseded);
   let result;
   try {
     result = await ingest(body, writer, plan, {
@@ -132,6 +133,7 @@ async function write(
   const kept = settlement.kind === 'complete' ? settlement.size : settlement.persisted;
   await writer.commit(kept, true);
   const total = settlement.kind === 'complete' ? settlement.size : (plan.total ?? current.total);
+  if (kept > session.persisted) app.metrics.bytesReceived.inc({}, kept - session.persisted);
   if (kept !== current.persisted || total !== current.total) {
     current = { ...current, persisted: kept, total, hash: result.hashAt(kept) };
     await app.metadata.putSession(current);
@@ -139,6 +141,8 @@ async function write(
   if (settlement.kind === 'complete') return finish(app, ctx, current, hashes.value);
   if (result.answer) return { kind: 'error', error: result.answer };
   if (result.end === 'superseded') return { kind: 'error', error: sessionSuperseded(kept) };
+  if (result.end === 'too-slow')
+    return { kind: 'error', error: bodyTooSlow(app.limits.minBodyRate, kept) };
   return { kind: 'incomplete', persisted: kept };
 }
 
@@ -180,6 +184,7 @@ export async function cancelSession(
   if (session.status !== 'cancelled') {
     await app.metadata.putSession({ ...session, status: 'cancelled' });
     await app.blobs.delete(session.blobId);
+    app.metrics.sessionsCancelled.inc();
   }
   return 'cancelled';
 }
