@@ -147,6 +147,27 @@ describe('spool upload', () => {
     assert.equal(run.stdout, '');
   });
 
+  it('sends $SPOOL_TOKEN to a server that wants tokens, and says to set it when missing', async () => {
+    const token = 'cli-token-0123456789abcdef01234';
+    await writeScratch(dir, 'tokens', Buffer.from(`${token} test-bucket\n`));
+    const guarded = await SpoolProcess.start({ args: ['--token-file', join(dir, 'tokens')] });
+    try {
+      const path = await writeScratch(dir, 'guarded.bin', randomData(1000));
+      const args = ['upload', path, 'gs://test-bucket/guarded.bin', '--endpoint', guarded.url];
+      const refused = await spoolCli(args);
+      assert.equal(refused.code, 1);
+      assert.match(refused.stderr, /answered 401.*set a bearer token \(\$SPOOL_TOKEN/);
+      const allowed = await spoolCli(args, { env: { SPOOL_TOKEN: token } });
+      assert.equal(allowed.code, 0, allowed.stderr);
+      const listed = await spoolCli(['ls', 'gs://test-bucket', '--endpoint', guarded.url], {
+        env: { SPOOL_TOKEN: token },
+      });
+      assert.match(listed.stdout, /1000 {2}\S+ {2}gs:\/\/test-bucket\/guarded\.bin/);
+    } finally {
+      await guarded.stop();
+    }
+  });
+
   it('explains its arguments', async () => {
     const help = await spoolCli(['upload', '--help']);
     assert.equal(help.code, 0);

@@ -1,4 +1,9 @@
-import { DEFAULT_ENDPOINT, defaultTransport, type ConnectionOptions } from '@spool/client/node';
+import {
+  DEFAULT_ENDPOINT,
+  defaultTransport,
+  normalizeEndpoint,
+  type ConnectionOptions,
+} from '@spool/client/node';
 import type { FlagSpec, FlagValue } from './flags.js';
 
 /** --endpoint, shared by the commands that name objects as gs:// URLs. */
@@ -13,16 +18,24 @@ export const endpointFlag: FlagSpec = {
 export const helpFlag: FlagSpec = { name: 'help', kind: 'boolean', help: 'Show this help.' };
 
 /**
- * Where requests go and with what credentials: --endpoint, then $SPOOL_ENDPOINT, then
- * $STORAGE_EMULATOR_HOST (the variable Google's clients honour), then GCS; a bearer token from
- * $SPOOL_TOKEN.
+ * The endpoint: --endpoint (or $SPOOL_ENDPOINT, which the flag reads), then
+ * $STORAGE_EMULATOR_HOST (the variable Google's clients honour; `host:port` is fine), then GCS.
  */
+export function endpointFrom(
+  values: Record<string, FlagValue>,
+  env: Record<string, string | undefined>,
+): string {
+  return normalizeEndpoint(
+    (values['endpoint'] as string | undefined) || env['STORAGE_EMULATOR_HOST'] || DEFAULT_ENDPOINT,
+  );
+}
+
+/** Where requests go (`endpointFrom`), and a bearer token from $SPOOL_TOKEN. */
 export function connection(
   values: Record<string, FlagValue>,
   env: Record<string, string | undefined>,
 ): Omit<ConnectionOptions, 'signal'> {
-  const endpoint =
-    (values['endpoint'] as string | undefined) || env['STORAGE_EMULATOR_HOST'] || DEFAULT_ENDPOINT;
+  const endpoint = endpointFrom(values, env);
   const token = env['SPOOL_TOKEN'] || undefined;
   return { transport: defaultTransport(), endpoint, ...(token !== undefined && { token }) };
 }

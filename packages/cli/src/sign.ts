@@ -1,5 +1,6 @@
 import { loadSigningCredential, signUrl } from '@spool/server';
 import { formatFlags, parseFlags, UsageError, type FlagSpec } from './flags.js';
+import { endpointFrom } from './connection.js';
 
 export const signFlags: readonly FlagSpec[] = [
   {
@@ -95,11 +96,7 @@ export async function sign(argv: readonly string[]): Promise<number> {
     ...(key !== undefined && { keyFile: key }),
     ...(hmac !== undefined && { hmac }),
   });
-  const endpoint = (
-    (values['endpoint'] as string | undefined) ??
-    process.env['STORAGE_EMULATOR_HOST'] ??
-    'https://storage.googleapis.com'
-  ).replace(/\/+$/, '');
+  const endpoint = endpointFrom(values, process.env);
   const object = m[2]!.split('/').map(encodeURIComponent).join('/');
   const url = signUrl(credential, {
     method,
