@@ -1,4 +1,4 @@
-import type { SessionLocks } from './locks.js';
+import type { Locker } from './locks.js';
 import type { Logger } from './log.js';
 import type { BlobStore, MetadataStore } from './store/types.js';
 
@@ -6,7 +6,7 @@ import type { BlobStore, MetadataStore } from './store/types.js';
 export interface Services {
   readonly metadata: MetadataStore;
   readonly blobs: BlobStore;
-  readonly locks: SessionLocks;
+  readonly locks: Locker;
   readonly log: Logger;
   readonly sessionTtlMs: number;
   now(): number;

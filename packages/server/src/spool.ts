@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { DEFAULT_SESSION_TTL_MS } from '@spool/core';
 import { createHandler } from './app.js';
+import { openDistributed, type DistributedStorage } from './distributed.js';
 import { ensureBucket } from './handlers/buckets.js';
 import { SessionLocks } from './locks.js';
 import { jsonLogger, type Logger } from './log.js';
@@ -12,12 +13,14 @@ import { FsBlobStore } from './store/fs-blobs.js';
 import { FsMetadataStore } from './store/fs-metadata.js';
 import { recoverFsStore } from './store/fs-recovery.js';
 import { writeFileAtomic } from './store/fs-util.js';
-import { sweepExpiredSessions } from './upload/expiry.js';
+import { sweepExpiredSessions, sweepReleasedBlobs } from './upload/expiry.js';
 
 export interface SpoolOptions {
   readonly host: string;
   readonly port: number;
   readonly dataDir: string;
+  /** PostgreSQL and S3 instead of the data directory (which is then not used). */
+  readonly distributed?: DistributedStorage | undefined;
   readonly buckets: readonly string[];
   readonly sessionTtlMs: number;
   readonly sweepIntervalMs: number;
@@ -96,9 +99,9 @@ export interface RunningSpool {
 
 export async function startSpool(partial: Partial<SpoolOptions> = {}): Promise<RunningSpool> {
   const options = { ...defaultOptions, ...partial };
-  const services = await openDataDir(options.dataDir, options.log, options.sessionTtlMs);
-  for (const bucket of options.buckets) await ensureBucket(services, bucket);
-
+  const services = options.distributed
+    ? await openDistributed(options.distributed, options.log, options.sessionTtlMs)
+    : await openDataDir(options.dataDir, options.log, options.sessionTtlMs);
   const server = createServer(
     {
       // Uploads of any length are fine; silence is not. requestTimeout would cut long uploads.
@@ -109,13 +112,20 @@ export async function startSpool(partial: Partial<SpoolOptions> = {}): Promise<R
     createHandler(services, { publicUrl: options.publicUrl?.replace(/\/+$/, ''), scheme: 'http' }),
   );
   server.setTimeout(options.idleTimeoutMs);
-  await new Promise<void>((resolvePromise, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, () => {
-      server.off('error', reject);
-      resolvePromise();
+  try {
+    for (const bucket of options.buckets) await ensureBucket(services, bucket);
+    await new Promise<void>((resolvePromise, reject) => {
+      server.once('error', reject);
+      server.listen(options.port, options.host, () => {
+        server.off('error', reject);
+        resolvePromise();
+      });
     });
-  });
+  } catch (error) {
+    // Connections to PostgreSQL would keep a process that cannot serve alive.
+    await closeServices(services);
+    throw error;
+  }
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host}:${address.port}`;
@@ -124,6 +134,10 @@ export async function startSpool(partial: Partial<SpoolOptions> = {}): Promise<R
     sweepExpiredSessions(services).then(
       (removed) => removed > 0 && services.log.info('expired sessions removed', { removed }),
       (error: unknown) => services.log.error('session sweep failed', { error: String(error) }),
+    );
+    sweepReleasedBlobs(services).then(
+      (deleted) => deleted > 0 && services.log.info('released blobs deleted', { deleted }),
+      (error: unknown) => services.log.error('blob sweep failed', { error: String(error) }),
     );
   }, options.sweepIntervalMs);
   sweeper.unref();
@@ -140,8 +154,13 @@ export async function startSpool(partial: Partial<SpoolOptions> = {}): Promise<R
       const deadline = setTimeout(() => server.closeAllConnections(), 5_000);
       await closed;
       clearTimeout(deadline);
-      await services.metadata.close();
-      await services.blobs.close();
+      await closeServices(services);
     },
   };
+}
+
+async function closeServices(services: Services): Promise<void> {
+  await services.locks.close();
+  await services.metadata.close();
+  await services.blobs.close();
 }

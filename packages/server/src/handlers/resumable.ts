@@ -148,7 +148,7 @@ export async function sessionRequest(app: Services, ctx: Context, bucket: string
     if (ctx.method === 'DELETE') return await cancelSession(app, ctx, session);
     await chunkRequest(app, ctx, session, lease.superseded);
   } finally {
-    lease.release();
+    await lease.release();
   }
 }
 
@@ -195,7 +195,11 @@ async function write(
   const hashes = parseGoogHash(header(ctx, 'x-goog-hash'));
   if (!hashes.ok) return sendError(ctx, hashes.error);
 
-  const writer = await app.blobs.openWriter(session.blobId, session.persisted);
+  const writer = await app.blobs.openWriter(session.blobId, {
+    offset: session.persisted,
+    state: session.blobState,
+    expectedSize: plan.total ?? session.total ?? session.declaredSize,
+  });
   let current = session;
   const body = new BodyReader(ctx.req, superseded);
   let result;
@@ -203,8 +207,8 @@ async function write(
     result = await ingest(body, writer, plan, {
       persisted: session.persisted,
       hash: session.hash,
-      checkpoint: async (persisted, hash) => {
-        current = { ...current, persisted, hash };
+      checkpoint: async (persisted, hash, blobState) => {
+        current = { ...current, persisted, hash, blobState };
         await app.metadata.putSession(current);
       },
     });
@@ -220,10 +224,10 @@ async function write(
     return sendError(ctx, settlement.error);
   }
   const kept = settlement.kind === 'complete' ? settlement.size : settlement.persisted;
-  await writer.commit(kept, true);
+  const blobState = await writer.commit(kept, true);
   const total = settlement.kind === 'complete' ? settlement.size : (plan.total ?? current.total);
-  if (kept !== current.persisted || total !== current.total) {
-    current = { ...current, persisted: kept, total, hash: result.hashAt(kept) };
+  if (kept !== current.persisted || total !== current.total || blobState !== current.blobState) {
+    current = { ...current, persisted: kept, total, hash: result.hashAt(kept), blobState };
     await app.metadata.putSession(current);
   }
   if (settlement.kind === 'complete') {

@@ -1,6 +1,6 @@
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { BlobStore, BlobWriter } from './types.js';
+import type { BlobState, BlobStore, BlobWriter, WriterStart } from './types.js';
 import { isNotFound, removeDurable, syncDir } from './fs-util.js';
 
 /** Bytes waiting for the disk before `write` makes the caller wait. */
@@ -16,7 +16,7 @@ export class FsBlobStore implements BlobStore {
     return join(this.dir, blobId);
   }
 
-  async openWriter(blobId: string, offset: number): Promise<BlobWriter> {
+  async openWriter(blobId: string, { offset }: WriterStart): Promise<BlobWriter> {
     const path = this.pathOf(blobId);
     let created = false;
     let handle: FileHandle;
@@ -41,6 +41,9 @@ export class FsBlobStore implements BlobStore {
     }
     return new FileBlobWriter(handle, offset, created ? this.dir : undefined);
   }
+
+  /** The session's file is the object's data already (its final commit made it durable). */
+  async seal(): Promise<void> {}
 
   async read(blobId: string, start: number, end: number): Promise<NodeJS.ReadableStream> {
     const handle = await open(this.pathOf(blobId), 'r');
@@ -138,7 +141,8 @@ class FileBlobWriter implements BlobWriter {
     this.throwIfFailed();
   }
 
-  async commit(offset: number, final: boolean): Promise<void> {
+  /** The file's length says where the bytes end: no state to record. */
+  async commit(offset: number, final: boolean): Promise<BlobState | undefined> {
     await this.drain();
     if (offset > this.position)
       throw new Error(`cannot commit ${offset} bytes: only ${this.position} were written`);
@@ -149,6 +153,7 @@ class FileBlobWriter implements BlobWriter {
       this.newFileDir = undefined;
     }
     if (final) await this.close();
+    return undefined;
   }
 
   async abandon(): Promise<void> {

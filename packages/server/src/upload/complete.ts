@@ -34,6 +34,7 @@ export async function completeSession(
     await failSession(app, session, problem);
     return { ok: false, error: problem };
   }
+  await app.blobs.seal(session.blobId, size, session.blobState);
   const now = new Date(app.now()).toISOString();
   const metadata = { ...session.metadata.metadata, ...finalRequest.customMetadata };
   const result = await app.metadata.completeUpload(session, {

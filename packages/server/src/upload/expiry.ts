@@ -25,8 +25,13 @@ export async function sweepExpiredSessions(app: Services): Promise<number> {
         removed++;
       }
     } finally {
-      lease.release();
+      await lease.release();
     }
   }
   return removed;
+}
+
+/** Deletes the data of replaced or deleted objects that a crash left behind. */
+export function sweepReleasedBlobs(app: Pick<Services, 'metadata' | 'blobs'>): Promise<number> {
+  return app.metadata.deleteReleasedBlobs((blobId) => app.blobs.delete(blobId));
 }

@@ -1,6 +1,6 @@
 import { CHUNK_GRANULARITY, UploadHasher, type HashState, type WritePlan } from '@spool/core';
 import type { BodyEnd, BodyReader } from '../http/body.js';
-import type { BlobWriter } from '../store/types.js';
+import type { BlobState, BlobWriter } from '../store/types.js';
 
 /** Make progress durable during a long request at least this often (bytes, milliseconds). */
 const CHECKPOINT_BYTES = 64 * 1024 * 1024;
@@ -23,9 +23,13 @@ export interface IngestOptions {
   readonly hash: HashState;
   /**
    * Called while a long body is still arriving, with a 256 KiB-aligned offset that has just been
-   * made durable in the blob, so the session record can say so too.
+   * made durable in the blob (and where it is), so the session record can say so too.
    */
-  readonly checkpoint?: (persisted: number, hash: HashState) => Promise<void>;
+  readonly checkpoint?: (
+    persisted: number,
+    hash: HashState,
+    blobState: BlobState | undefined,
+  ) => Promise<void>;
 }
 
 /**
@@ -80,8 +84,8 @@ export async function ingest(
       (boundary.offset - checkpointed >= CHECKPOINT_BYTES ||
         Date.now() - checkpointTime >= CHECKPOINT_MS)
     ) {
-      await writer.commit(boundary.offset, false);
-      await options.checkpoint(boundary.offset, boundary.hash);
+      const blobState = await writer.commit(boundary.offset, false);
+      await options.checkpoint(boundary.offset, boundary.hash, blobState);
       checkpointed = boundary.offset;
       checkpointTime = Date.now();
     }

@@ -1,0 +1,245 @@
+import type { BlobState, BlobWriter, WriterStart } from '../types.js';
+import type { S3Bucket, Segment } from './bucket.js';
+import {
+  clipPieces,
+  layoutFromState,
+  layoutToState,
+  partsSize,
+  sameLayout,
+  type Layout,
+  type Part,
+  type Piece,
+} from './layout.js';
+import { MAX_PARTS, partSize } from './part-size.js';
+
+const MiB = 1024 * 1024;
+
+/**
+ * Bytes a writer holds in memory before they go to S3 as a piece, when a part is larger: memory
+ * stays bounded however large parts grow. (With parts this size or smaller, and a request that
+ * keeps coming, every part goes up straight from memory, and pieces appear only at commits.)
+ */
+export const PIECE_LIMIT = 16 * MiB;
+
+/** Uploads one writer keeps in flight while it takes in the next bytes. */
+const MAX_IN_FLIGHT = 2;
+
+interface PendingPiece extends Piece {
+  /** Settles when the piece is in S3; rejects if it could not be stored. */
+  readonly stored: Promise<void>;
+}
+
+interface PendingPart {
+  readonly size: number;
+  etag: string | undefined;
+}
+
+/**
+ * Writes a session's bytes to S3: every full part goes to the session's multipart upload (from
+ * memory, or, if its start was committed earlier, from the pieces holding it plus memory); at a
+ * commit, the bytes of an unfinished part go to a new piece. So everything a commit acknowledges
+ * is in S3, and the layout it returns says where.
+ */
+export class S3BlobWriter implements BlobWriter {
+  private readonly parts: PendingPart[];
+  private upload: Promise<string> | undefined;
+  private uploadId: string | undefined;
+  /** Pieces of the part in progress, which spans [partStart, partEnd). */
+  private pieces: PendingPiece[];
+  private partStart: number;
+  private partEnd: number;
+  /** Bytes not yet sent anywhere, from bufferStart. */
+  private buffer: Uint8Array[] = [];
+  private bufferStart: number;
+  private bufferBytes = 0;
+  private readonly tasks = new Set<Promise<void>>();
+  private failure: unknown;
+  private ended = false;
+  /** Pieces folded into parts since the last commit, and before it (those may go now). */
+  private consumed: Piece[] = [];
+  private deletable: Piece[] = [];
+  private recorded: Layout;
+  private recordedState: BlobState | undefined;
+  private readonly expectedSize: number | undefined;
+
+  constructor(
+    private readonly bucket: S3Bucket,
+    private readonly blobId: string,
+    start: WriterStart,
+  ) {
+    const layout = layoutFromState(start.state);
+    const partsEnd = partsSize(layout);
+    if (partsEnd > start.offset) {
+      throw new Error(
+        `blob ${blobId}: its parts hold ${partsEnd} bytes, more than the ${start.offset} recorded`,
+      );
+    }
+    const pieces = clipPieces(layout.pieces, partsEnd, start.offset);
+    const held = partsEnd + pieces.reduce((n, p) => n + p.size, 0);
+    if (held < start.offset) {
+      throw new Error(
+        `blob ${blobId} holds ${held} bytes, fewer than the ${start.offset} recorded as stored`,
+      );
+    }
+    this.expectedSize = start.expectedSize;
+    this.parts = layout.parts.map((p) => ({ ...p }));
+    this.uploadId = layout.uploadId;
+    if (layout.uploadId !== undefined) this.upload = Promise.resolve(layout.uploadId);
+    this.pieces = pieces.map((p) => ({ ...p, stored: Promise.resolve() }));
+    this.partStart = partsEnd;
+    this.partEnd = partsEnd + (layout.partSize ?? this.nextPartSize());
+    this.bufferStart = start.offset;
+    this.recorded = {
+      ...layout,
+      pieces,
+      partSize: pieces.length > 0 ? layout.partSize : undefined,
+    };
+    this.recordedState = sameLayout(this.recorded, layout)
+      ? start.state
+      : layoutToState(this.recorded);
+  }
+
+  private nextPartSize(): number {
+    const n = this.parts.length + 1;
+    // Past the last part there is no next one; the decision table keeps objects within 5 TiB.
+    return n > MAX_PARTS ? Infinity : partSize(n, this.partStart, this.expectedSize);
+  }
+
+  private check(): void {
+    if (this.failure !== undefined) throw this.failure;
+    if (this.ended) throw new Error('write after the blob writer ended');
+  }
+
+  async write(bytes: Uint8Array): Promise<void> {
+    this.check();
+    let rest = bytes;
+    while (rest.length > 0) {
+      const bufferEnd = this.bufferStart + this.bufferBytes;
+      const limit = Math.min(this.partEnd, this.bufferStart + PIECE_LIMIT);
+      const take = Math.min(rest.length, limit - bufferEnd);
+      this.buffer.push(rest.subarray(0, take));
+      this.bufferBytes += take;
+      rest = rest.subarray(take);
+      if (bufferEnd + take === this.partEnd) this.finishPart(this.partEnd);
+      else if (bufferEnd + take === limit) this.storePiece();
+    }
+    while (this.tasks.size >= MAX_IN_FLIGHT) await Promise.race(this.tasks).catch(() => undefined);
+    this.check();
+  }
+
+  async commit(offset: number, final: boolean): Promise<BlobState | undefined> {
+    this.check();
+    const written = this.bufferStart + this.bufferBytes;
+    if (offset > written)
+      throw new Error(`cannot commit ${offset} bytes: only ${written} were written`);
+    if (final) {
+      this.truncate(offset);
+      // The object ends here: its last part may be short, and need not wait for the seal.
+      if (offset === this.expectedSize && offset > this.partStart) this.finishPart(offset);
+    }
+    if (this.bufferBytes > 0) this.storePiece();
+    await this.settle();
+    if (this.failure !== undefined) throw this.failure;
+    if (this.partStart > offset) {
+      throw new Error(`blob ${this.blobId}: a part ends past the committed offset ${offset}`);
+    }
+    if (final) this.ended = true;
+
+    const pieces = clipPieces(this.pieces, this.partStart, offset);
+    const layout: Layout = {
+      uploadId: this.parts.length > 0 ? this.uploadId : undefined,
+      parts: this.parts.map((p) => ({ size: p.size, etag: p.etag! })),
+      pieces: pieces.map(({ key, size }) => ({ key, size })),
+      partSize: pieces.length > 0 ? this.partEnd - this.partStart : undefined,
+    };
+    // The state returned by the previous commit is recorded by now: what only it needed can go.
+    const doomed = this.deletable;
+    this.deletable = this.consumed;
+    this.consumed = [];
+    // A failure leaves them for the clean-up at the session's end; the commit stands.
+    if (doomed.length > 0)
+      await this.bucket.deleteObjects(doomed.map((p) => p.key)).catch(() => undefined);
+
+    if (!sameLayout(layout, this.recorded)) {
+      this.recorded = layout;
+      this.recordedState = layoutToState(layout);
+    }
+    return this.recordedState;
+  }
+
+  async abandon(): Promise<void> {
+    this.ended = true;
+    this.buffer = [];
+    this.bufferBytes = 0;
+    await this.settle();
+  }
+
+  /** Drops buffered bytes past `offset`. */
+  private truncate(offset: number): void {
+    if (offset >= this.bufferStart + this.bufferBytes) return;
+    let keep = Math.max(0, offset - this.bufferStart);
+    const kept: Uint8Array[] = [];
+    for (const b of this.buffer) {
+      if (keep === 0) break;
+      kept.push(b.length <= keep ? b : b.subarray(0, keep));
+      keep -= kept[kept.length - 1]!.length;
+    }
+    this.buffer = kept;
+    this.bufferBytes = Math.max(0, offset - this.bufferStart);
+  }
+
+  /** The buffered bytes, leaving the buffer empty at their end. */
+  private takeBuffer(): { start: number; bytes: Uint8Array[]; size: number } {
+    const taken = { start: this.bufferStart, bytes: this.buffer, size: this.bufferBytes };
+    this.bufferStart += this.bufferBytes;
+    this.buffer = [];
+    this.bufferBytes = 0;
+    return taken;
+  }
+
+  private storePiece(): void {
+    const { start, bytes, size } = this.takeBuffer();
+    const key = this.bucket.pieceKey(this.blobId, start);
+    const stored = this.run(() => this.bucket.putObject(key, bytes, size));
+    this.pieces.push({ key, size, stored });
+  }
+
+  /** Uploads [partStart, end) as the next part: its pieces, then the buffer. */
+  private finishPart(end: number): void {
+    const n = this.parts.length + 1;
+    // The pieces and the buffer hold [partStart, end) exactly: nothing is written past a part's
+    // end before it is cut, and a final commit has dropped the buffer past `end`.
+    const pieces = this.pieces;
+    const { bytes } = this.takeBuffer();
+    const part: PendingPart = { size: end - this.partStart, etag: undefined };
+    this.parts.push(part);
+    this.consumed.push(...this.pieces);
+    this.pieces = [];
+    this.partStart = end;
+    this.partEnd = end + this.nextPartSize();
+    const key = this.bucket.objectKey(this.blobId);
+    this.run(async () => {
+      await Promise.all(pieces.map((p) => p.stored));
+      this.upload ??= this.bucket.createUpload(key).then((id) => (this.uploadId = id));
+      const uploadId = await this.upload;
+      const segments: Segment[] = [...pieces, ...bytes];
+      part.etag = await this.bucket.uploadPart(key, uploadId, n, segments, part.size);
+    });
+  }
+
+  private run(task: () => Promise<void>): Promise<void> {
+    const promise: Promise<void> = task()
+      .catch((error: unknown) => {
+        this.failure ??= error;
+        throw error;
+      })
+      .finally(() => this.tasks.delete(promise));
+    promise.catch(() => undefined);
+    this.tasks.add(promise);
+    return promise;
+  }
+
+  private async settle(): Promise<void> {
+    while (this.tasks.size > 0) await Promise.allSettled([...this.tasks]);
+  }
+}
