@@ -30,8 +30,8 @@ export class S3BlobStore implements BlobStore {
     return new S3BlobStore(s3, location);
   }
 
-  async openWriter(blobId: string, start: WriterStart): Promise<BlobWriter> {
-    return new S3BlobWriter(this.bucket, blobId, start);
+  openWriter(blobId: string, start: WriterStart): Promise<BlobWriter> {
+    return Promise.resolve(new S3BlobWriter(this.bucket, blobId, start));
   }
 
   async seal(blobId: string, size: number, state: BlobState | undefined): Promise<void> {
@@ -82,7 +82,8 @@ export class S3BlobStore implements BlobStore {
     if (pieces.length > 0) await this.bucket.deleteObjects(pieces);
   }
 
-  async close(): Promise<void> {
+  close(): Promise<void> {
     this.bucket.s3.destroy();
+    return Promise.resolve();
   }
 }

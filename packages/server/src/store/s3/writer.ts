@@ -7,7 +7,6 @@ import {
   partsSize,
   sameLayout,
   type Layout,
-  type Part,
   type Piece,
 } from './layout.js';
 import { MAX_PARTS, partSize } from './part-size.js';
@@ -53,7 +52,7 @@ export class S3BlobWriter implements BlobWriter {
   private bufferStart: number;
   private bufferBytes = 0;
   private readonly tasks = new Set<Promise<void>>();
-  private failure: unknown;
+  private failure: Error | undefined;
   private ended = false;
   /** Pieces folded into parts since the last commit, and before it (those may go now). */
   private consumed: Piece[] = [];
@@ -218,7 +217,7 @@ export class S3BlobWriter implements BlobWriter {
     this.partStart = end;
     this.partEnd = end + this.nextPartSize();
     const key = this.bucket.objectKey(this.blobId);
-    this.run(async () => {
+    void this.run(async () => {
       await Promise.all(pieces.map((p) => p.stored));
       this.upload ??= this.bucket.createUpload(key).then((id) => (this.uploadId = id));
       const uploadId = await this.upload;
@@ -230,7 +229,7 @@ export class S3BlobWriter implements BlobWriter {
   private run(task: () => Promise<void>): Promise<void> {
     const promise: Promise<void> = task()
       .catch((error: unknown) => {
-        this.failure ??= error;
+        this.failure ??= error instanceof Error ? error : new Error(String(error));
         throw error;
       })
       .finally(() => this.tasks.delete(promise));
