@@ -7,6 +7,12 @@ cd "$(dirname "$0")/.."
 npx tsc -b
 npm run --silent lint
 
+# PostgreSQL and Ceph RGW for the distributed-mode suites, stopped however the run ends.
+source scripts/services/test-backends.sh
+trap stop_test_backends EXIT
+trap 'exit 130' INT TERM
+start_test_backends
+
 mapfile -t suites < <(find packages/*/dist tests/dist -name '*.test.js' | sort)
 # A hung test fails after the timeout instead of blocking CI.
 node --test --test-reporter=spec --test-timeout=300000 "${suites[@]}"

@@ -17,6 +17,9 @@ const ASK_AGAIN_MS = 2_000;
 /** A holder that does not let go within this time gets the waiter a 503 (clients retry). */
 const ACQUIRE_TIMEOUT_MS = 30_000;
 
+/** How PostgreSQL lists the lock connection (pg_stat_activity.application_name). */
+export const LOCK_CONNECTION_NAME = 'spool session locks';
+
 interface Holder {
   readonly token: string;
   readonly controller: AbortController;
@@ -47,11 +50,16 @@ export class PgLocker implements Locker {
   constructor(
     private readonly connectionString: string,
     private readonly log: Logger,
+    private readonly acquireTimeoutMs = ACQUIRE_TIMEOUT_MS,
   ) {}
 
   /** Opens the lock connection now, so that a wrong URL fails at start. */
-  static async open(connectionString: string, log: Logger): Promise<PgLocker> {
-    const locker = new PgLocker(connectionString, log);
+  static async open(
+    connectionString: string,
+    log: Logger,
+    acquireTimeoutMs = ACQUIRE_TIMEOUT_MS,
+  ): Promise<PgLocker> {
+    const locker = new PgLocker(connectionString, log, acquireTimeoutMs);
     await locker.client();
     return locker;
   }
@@ -94,7 +102,7 @@ export class PgLocker implements Locker {
 
   private async lock(key: string, holder: Holder): Promise<void> {
     const id = advisoryLockId(key);
-    const deadline = Date.now() + ACQUIRE_TIMEOUT_MS;
+    const deadline = Date.now() + this.acquireTimeoutMs;
     let askedAt = 0;
     while (true) {
       const client = await this.client();
@@ -107,7 +115,8 @@ export class PgLocker implements Locker {
           holder.connection = client;
           return;
         }
-        if (Date.now() - askedAt >= ASK_AGAIN_MS) {
+        // A waiter that a newer request superseded in turn asks no one to let go.
+        if (!holder.controller.signal.aborted && Date.now() - askedAt >= ASK_AGAIN_MS) {
           await client.query('SELECT pg_notify($1, $2)', [
             RELEASE_CHANNEL,
             `${key} ${holder.token}`,
@@ -158,6 +167,7 @@ export class PgLocker implements Locker {
       connectionString: this.connectionString,
       keepAlive: true,
       connectionTimeoutMillis: 10_000,
+      application_name: LOCK_CONNECTION_NAME,
     });
     client.on('notification', (message) => this.heard(message.channel, message.payload ?? ''));
     client.on('error', (error) => this.lost(client, error));

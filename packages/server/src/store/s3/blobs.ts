@@ -31,7 +31,7 @@ export class S3BlobStore implements BlobStore {
   }
 
   openWriter(blobId: string, start: WriterStart): Promise<BlobWriter> {
-    return Promise.resolve(new S3BlobWriter(this.bucket, blobId, start));
+    return new Promise((resolve) => resolve(new S3BlobWriter(this.bucket, blobId, start)));
   }
 
   async seal(blobId: string, size: number, state: BlobState | undefined): Promise<void> {

@@ -23,18 +23,16 @@ export const ROUNDING = MiB;
  * `expectedSize` when a request or the initiation announced it.
  *
  * Unknown size: 8 MiB, doubling every 1000 parts (8 MiB × 1000 × (1 + 2 + … + 512) ≈ 7.8 TiB in
- * 10,000 parts, the largest 4 GiB), so any object up to 5 TiB fits. Known size: at least what
- * spreads the rest evenly over the parts left, so big objects get big parts from the start.
- * Taking the larger of the two keeps both promises when a size becomes known halfway, and means a
- * part never shrinks when it does.
+ * 10,000 parts, the largest 4 GiB), so any object up to 5 TiB fits. Known size: the rest spread
+ * evenly over the parts left (at least 8 MiB), so big objects get big parts from the start, all
+ * of one size. A size that becomes known halfway is spread over the parts the growing schedule
+ * left: those before it hold at least 8 MiB each, so the rest always fits.
  */
 export function partSize(n: number, start: number, expectedSize: number | undefined): number {
   if (!Number.isInteger(n) || n < 1 || n > MAX_PARTS)
     throw new RangeError(`part number ${n} is outside 1-${MAX_PARTS}`);
-  let size = BASE_PART_SIZE * 2 ** Math.floor((n - 1) / PARTS_PER_DOUBLING);
-  if (expectedSize !== undefined && expectedSize > start) {
-    const even = Math.ceil((expectedSize - start) / (MAX_PARTS - n + 1));
-    size = Math.max(size, Math.ceil(even / ROUNDING) * ROUNDING);
-  }
-  return Math.min(size, MAX_PART_SIZE);
+  if (expectedSize === undefined)
+    return BASE_PART_SIZE * 2 ** Math.floor((n - 1) / PARTS_PER_DOUBLING);
+  const even = Math.ceil(Math.max(0, expectedSize - start) / (MAX_PARTS - n + 1));
+  return Math.min(Math.max(BASE_PART_SIZE, Math.ceil(even / ROUNDING) * ROUNDING), MAX_PART_SIZE);
 }
