@@ -162,7 +162,10 @@ describe('completing uploads', () => {
     assert.deepEqual(final?.object, second.result.object);
 
     const released: string[] = [];
-    await store.deleteReleasedBlobs(async (id) => void released.push(id));
+    await store.deleteReleasedBlobs((id) => {
+      released.push(id);
+      return Promise.resolve();
+    });
     assert.ok(released.includes(first.session.blobId));
     assert.equal(await store.deleteReleasedBlobs(() => Promise.resolve()), 0, 'handed over once');
   });

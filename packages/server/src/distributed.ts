@@ -1,4 +1,5 @@
 import type { Logger } from './log.js';
+import { isBackendUnavailable } from './store/backend-errors.js';
 import type { Services } from './services.js';
 import { createS3Client, parseS3Url, s3EndpointFromEnv } from './store/s3/client.js';
 import { S3BlobStore } from './store/s3/blobs.js';
@@ -34,10 +35,15 @@ export async function openDistributed(
   const endpoint = s3EndpointFromEnv(env);
   const pool = createPool(storage.metadata, log);
   const s3 = createS3Client(endpoint, log);
+  const database = describeUrl(storage.metadata);
+  const s3Name = endpoint.endpoint ?? `AWS S3 (${endpoint.region})`;
   try {
-    const schema = await migrate(pool);
-    const blobs = await S3BlobStore.open(s3, location);
-    const locks = await PgLocker.open(storage.metadata, log);
+    const schema = await explained(migrate(pool), `PostgreSQL at ${database} (--metadata)`);
+    const blobs = await explained(S3BlobStore.open(s3, location), `S3 at ${s3Name} (--blobs)`);
+    const locks = await explained(
+      PgLocker.open(storage.metadata, log),
+      `PostgreSQL at ${database} (--metadata)`,
+    );
     log.info('distributed storage ready', {
       schema: schema.to,
       migratedFrom: schema.from,
@@ -51,5 +57,25 @@ export async function openDistributed(
     await pool.end().catch(() => undefined);
     s3.destroy();
     throw error;
+  }
+}
+
+/** Says which backend failed when it cannot be reached at all. */
+async function explained<T>(work: Promise<T>, backend: string): Promise<T> {
+  try {
+    return await work;
+  } catch (error) {
+    if (!isBackendUnavailable(error)) throw error;
+    throw new Error(`${backend} cannot be reached: ${(error as Error).message}`);
+  }
+}
+
+/** host:port/database, without the password. */
+function describeUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.hostname}:${u.port || 5432}${u.pathname}`;
+  } catch {
+    return 'the --metadata URL';
   }
 }
