@@ -1,15 +1,18 @@
-// The official @google-cloud/storage client (v7), unchanged, pointed at `spool serve`.
+// The official @google-cloud/storage client (v7), unchanged, pointed at `spool serve`. Each test
+// records its outcome for the README's compatibility table.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe } from 'node:test';
 import { Storage } from '@google-cloud/storage';
+import { compat } from './harness/compat.js';
 import { CHUNK, MiB, md5Base64, query, randomData, storedBytes } from './harness/gcs.js';
 import { SpoolProcess } from './harness/spool-process.js';
 
+const tool = '@google-cloud/storage 7';
 let spool: SpoolProcess;
 let storage: Storage;
 let dir: string;
@@ -37,13 +40,24 @@ async function readBack(name: string): Promise<Buffer> {
 }
 
 describe('@google-cloud/storage v7 against spool serve', () => {
-  it('bucket.upload with resumable: true in single-request mode', async () => {
-    const data = randomData(5 * MiB + 123);
+  compat(tool, 'bucket.upload, small file (multipart upload)', async () => {
+    const data = randomData(100_000);
     const [file, metadata] = await storage
       .bucket(bucketName)
-      .upload(await fileOf('single.bin', data), {
-        destination: 'node/single.bin',
-        resumable: true,
+      .upload(await fileOf('small.bin', data), {
+        destination: 'node/small.bin',
+        resumable: false,
+      });
+    assert.equal((metadata as { md5Hash?: string }).md5Hash, md5Base64(data));
+    assert.deepEqual(await readBack(file.name), data);
+  });
+
+  compat(tool, 'bucket.upload, large file (resumable, single request)', async () => {
+    const data = randomData(12 * MiB + 123);
+    const [file, metadata] = await storage
+      .bucket(bucketName)
+      .upload(await fileOf('large.bin', data), {
+        destination: 'node/large.bin',
       });
     // The client converts `size` to a number; on the wire it is a string (checked elsewhere).
     const resource = metadata as { size?: unknown; md5Hash?: string };
@@ -52,7 +66,7 @@ describe('@google-cloud/storage v7 against spool serve', () => {
     assert.deepEqual(await readBack(file.name), data);
   });
 
-  it('bucket.upload with a chunkSize (multi-chunk mode)', async () => {
+  compat(tool, 'bucket.upload with chunkSize (resumable, chunks)', async () => {
     const data = randomData(3 * MiB + 5);
     const [file] = await storage.bucket(bucketName).upload(await fileOf('chunked.bin', data), {
       destination: 'node/chunked.bin',
@@ -62,7 +76,26 @@ describe('@google-cloud/storage v7 against spool serve', () => {
     assert.deepEqual(await readBack(file.name), data);
   });
 
-  it('createWriteStream, chunked, from a stream of unknown length', async () => {
+  compat(tool, 'file.save (resumable and multipart)', async () => {
+    const data = randomData(300_000);
+    const file = storage.bucket(bucketName).file('node/saved.bin');
+    await file.save(data, { metadata: { metadata: { purpose: 'test' } } });
+    assert.deepEqual(await readBack('node/saved.bin'), data);
+    await file.save(Buffer.from('replaced'), { resumable: false });
+    assert.deepEqual(await readBack('node/saved.bin'), Buffer.from('replaced'));
+  });
+
+  compat(tool, 'createWriteStream, single request, from a stream', async () => {
+    const data = randomData(5 * MiB + 77);
+    const file = storage.bucket(bucketName).file('node/stream-single.bin');
+    await pipeline(
+      Readable.from([data.subarray(0, 1000), data.subarray(1000)]),
+      file.createWriteStream({ resumable: true }),
+    );
+    assert.deepEqual(await readBack('node/stream-single.bin'), data);
+  });
+
+  compat(tool, 'createWriteStream with chunkSize, from a stream', async () => {
     const data = randomData(2 * MiB + 77);
     const file = storage.bucket(bucketName).file('node/stream.bin');
     await pipeline(
@@ -72,7 +105,7 @@ describe('@google-cloud/storage v7 against spool serve', () => {
     assert.deepEqual(await readBack('node/stream.bin'), data);
   });
 
-  it('createResumableUpload, then finishes the session later through uri', async () => {
+  compat(tool, 'createResumableUpload, then finish through uri', async () => {
     const data = randomData(MiB + 9);
     const file = storage.bucket(bucketName).file('node/later.bin');
     const [uri] = await file.createResumableUpload({
@@ -88,7 +121,7 @@ describe('@google-cloud/storage v7 against spool serve', () => {
     assert.equal(metadata.contentType, 'application/x-test');
   });
 
-  it('resumes a session whose first part was sent by another process (uri + chunkSize)', async () => {
+  compat(tool, 'createWriteStream with uri resumes a session another process started', async () => {
     const data = randomData(4 * CHUNK + 100);
     const file = storage.bucket(bucketName).file('node/resumed.bin');
     const [uri] = await file.createResumableUpload();
@@ -106,19 +139,87 @@ describe('@google-cloud/storage v7 against spool serve', () => {
     assert.deepEqual(await readBack('node/resumed.bin'), data);
   });
 
-  it('file.save of a buffer, then download, getMetadata and delete', async () => {
-    const data = randomData(300_000);
-    const file = storage.bucket(bucketName).file('node/saved.bin');
-    await file.save(data, { resumable: true, metadata: { metadata: { purpose: 'test' } } });
-    assert.deepEqual(await readBack('node/saved.bin'), data);
-    const [metadata] = await file.getMetadata();
-    assert.equal(metadata.metadata?.['purpose'], 'test');
+  compat(tool, 'file.download to a file, and a byte range', async () => {
+    const data = randomData(200_000);
+    const file = storage.bucket(bucketName).file('node/download.bin');
+    await file.save(data, { resumable: false });
+    const destination = join(dir, 'downloaded.bin');
+    await file.download({ destination });
+    assert.deepEqual(await readFile(destination), data);
+    const [part] = await file.download({ start: 1000, end: 1999 });
+    assert.deepEqual(part, data.subarray(1000, 2000));
+  });
+
+  compat(tool, 'getMetadata and setMetadata', async () => {
+    const file = storage.bucket(bucketName).file('node/metadata.bin');
+    await file.save(Buffer.from('m'), {
+      resumable: false,
+      metadata: { contentType: 'text/plain', metadata: { a: '1' } },
+    });
+    const [updated] = await file.setMetadata({
+      cacheControl: 'no-store',
+      metadata: { b: '2', a: null },
+    });
+    assert.equal(updated.cacheControl, 'no-store');
+    assert.deepEqual(updated.metadata, { b: '2' });
+    const [fetched] = await file.getMetadata();
+    assert.equal(fetched.metageneration, '2');
+    assert.equal(fetched.contentType, 'text/plain');
+    assert.deepEqual(fetched.metadata, { b: '2' });
+  });
+
+  compat(tool, 'getFiles with prefix, delimiter and pages', async () => {
+    const bucket = storage.bucket(bucketName);
+    for (const name of ['list/a.txt', 'list/b/1.txt', 'list/b/2.txt', 'list/c.txt']) {
+      await bucket.file(name).save(Buffer.from(name), { resumable: false });
+    }
+    const [files, , response] = await bucket.getFiles({
+      prefix: 'list/',
+      delimiter: '/',
+      autoPaginate: false,
+    });
+    assert.deepEqual(
+      files.map((f) => f.name),
+      ['list/a.txt', 'list/c.txt'],
+    );
+    assert.deepEqual((response as { prefixes?: string[] }).prefixes, ['list/b/']);
+    const [firstPage] = await bucket.getFiles({
+      prefix: 'list/',
+      maxResults: 2,
+      autoPaginate: false,
+    });
+    assert.deepEqual(
+      firstPage.map((f) => f.name),
+      ['list/a.txt', 'list/b/1.txt'],
+    );
+    const [all] = await bucket.getFiles({ prefix: 'list/' });
+    assert.equal(all.length, 4);
+  });
+
+  compat(tool, 'bucket.combine (compose)', async () => {
+    const bucket = storage.bucket(bucketName);
+    const parts = [randomData(300_000), randomData(5), randomData(70_000)];
+    for (const [i, part] of parts.entries())
+      await bucket.file(`compose/part-${i}`).save(part, { resumable: false });
+    const [combined] = await bucket.combine(
+      parts.map((_, i) => `compose/part-${i}`),
+      'compose/whole.bin',
+    );
+    const [metadata] = await combined.getMetadata();
+    assert.equal(metadata.componentCount, 3);
+    assert.equal(metadata.md5Hash, undefined, 'composite objects have no MD5, as on GCS');
+    assert.deepEqual(await readBack('compose/whole.bin'), Buffer.concat(parts));
+  });
+
+  compat(tool, 'file.delete, and exists afterwards', async () => {
+    const file = storage.bucket(bucketName).file('node/doomed.bin');
+    await file.save(Buffer.from('x'), { resumable: false });
     await file.delete();
     const [exists] = await file.exists();
     assert.equal(exists, false);
   });
 
-  it('refuses a second upload with ifGenerationMatch: 0 (412)', async () => {
+  compat(tool, 'preconditions: a second upload with ifGenerationMatch: 0 gets 412', async () => {
     const file = storage.bucket(bucketName).file('node/precondition.bin');
     await file.save(Buffer.from('one'), {
       resumable: true,
@@ -132,29 +233,5 @@ describe('@google-cloud/storage v7 against spool serve', () => {
       (error: { code?: number }) => error.code === 412,
     );
     assert.deepEqual(await readBack('node/precondition.bin'), Buffer.from('one'));
-  });
-
-  it('lists with prefix and delimiter', async () => {
-    const bucket = storage.bucket(bucketName);
-    for (const name of ['list/a.txt', 'list/b/1.txt', 'list/b/2.txt', 'list/c.txt']) {
-      await bucket.file(name).save(Buffer.from(name), { resumable: true });
-    }
-    const [files, , response] = await bucket.getFiles({
-      prefix: 'list/',
-      delimiter: '/',
-      autoPaginate: false,
-    });
-    assert.deepEqual(
-      files.map((f) => f.name),
-      ['list/a.txt', 'list/c.txt'],
-    );
-    assert.deepEqual((response as { prefixes?: string[] }).prefixes, ['list/b/']);
-    const [all] = await bucket.getFiles({ prefix: 'list/', maxResults: 2 });
-    assert.deepEqual(
-      all.map((f) => f.name),
-      ['list/a.txt', 'list/b/1.txt'],
-    );
-    const [paged] = await bucket.getFiles({ prefix: 'list/' });
-    assert.equal(paged.length, 4);
   });
 });

@@ -16,7 +16,7 @@ import {
   randomData,
   storedBytes,
 } from './harness/gcs.js';
-import { send, sendRaw, type RawResponse } from './harness/http.js';
+import { messageOf, send, sendRaw, type RawResponse } from './harness/http.js';
 import { SpoolProcess } from './harness/spool-process.js';
 
 const bucket = 'test-bucket';
@@ -54,12 +54,7 @@ function assertClear4xx(
 ): void {
   if (typeof status === 'number') assert.equal(res.status, status, `${label}: ${res.text()}`);
   else assert.match(String(res.status), status, `${label}: ${res.text()}`);
-  let text = res.text();
-  try {
-    text = res.json<{ error: { message: string } }>().error.message;
-  } catch {
-    // Plain-text answer (the upload protocol's own errors).
-  }
+  const text = messageOf(res);
   assert.match(text, message, label);
 }
 
@@ -340,11 +335,14 @@ describe('HTTP-level abuse', () => {
 
   it('unknown paths and methods get 404 and 405 with a pointer to what exists', async () => {
     assertClear4xx(
-      await send({ method: 'GET', url: `${base}/nope` }),
+      await send({ method: 'GET', url: `${base}/storage/v2/b` }),
       404,
-      /does not serve GET \/nope/,
+      /does not serve GET \/storage\/v2\/b/,
       'path',
     );
+    const xml = await send({ method: 'GET', url: `${base}/no-such-bucket/x` });
+    assert.equal(xml.status, 404);
+    assert.match(xml.text(), /<Code>NoSuchBucket<\/Code>/);
     assertClear4xx(
       await send({ method: 'PATCH', url: `${base}/storage/v1/b/${bucket}/o` }),
       405,

@@ -3,7 +3,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
-import { LOCK_CONNECTION_NAME, PgLocker, silentLogger, type Lease } from '@spool/server';
+import {
+  LOCK_CONNECTION_NAME,
+  PgLocker,
+  createPool,
+  migrate,
+  silentLogger,
+  type Lease,
+} from '@spool/server';
 import { freshDatabase } from './harness/backends.js';
 
 let database: Awaited<ReturnType<typeof freshDatabase>>;
@@ -11,6 +18,9 @@ const lockers: PgLocker[] = [];
 
 before(async () => {
   database = await freshDatabase();
+  const pool = createPool(database.url, silentLogger);
+  await migrate(pool);
+  await pool.end();
 });
 after(async () => {
   for (const locker of lockers) await locker.close();

@@ -130,6 +130,25 @@ describe('three nodes behind a round-robin balancer', () => {
     await assertEverywhere('scale/stream.bin', data);
   });
 
+  it('@google-cloud/storage: one-request uploads and compose, read back through every node', async () => {
+    const bucket = storage.bucket(bucketName);
+    const small = randomData(300 * 1024 + 7);
+    // Not resumable: one multipart/related request, written to S3 in one go.
+    await bucket.upload(await fileOf('small.bin', small), {
+      destination: 'scale/small.bin',
+      resumable: false,
+    });
+    await assertEverywhere('scale/small.bin', small);
+    const big = randomData(9 * MiB + 1);
+    await bucket.upload(await fileOf('one-request.bin', big), {
+      destination: 'scale/one-request.bin',
+      resumable: false,
+    });
+    await assertEverywhere('scale/one-request.bin', big);
+    await bucket.combine(['scale/small.bin', 'scale/one-request.bin'], 'scale/composed.bin');
+    await assertEverywhere('scale/composed.bin', Buffer.concat([small, big]));
+  });
+
   it('raw protocol: a file in one request, cut twice, resumed through other nodes', async () => {
     const data = randomData(20 * MiB + 1);
     const uri = await initiate(balancer.url, bucketName, 'scale/raw-single.bin');

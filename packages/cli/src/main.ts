@@ -1,15 +1,17 @@
 import { UsageError } from './flags.js';
 import { serve } from './serve.js';
+import { sign } from './sign.js';
 
 const usage = `Usage: spool <command> [flags]
 
 Commands:
   serve      Run the server (spool serve --help for its flags)
+  sign       Print a V4 signed URL for one request on one object
 
 Run "spool <command> --help" for a command's flags.
 `;
 
-const commands: Record<string, (argv: readonly string[]) => Promise<number>> = { serve };
+const commands: Record<string, (argv: readonly string[]) => Promise<number>> = { serve, sign };
 
 /** Runs the command line; returns the exit status. */
 export async function main(argv: readonly string[]): Promise<number> {

@@ -87,6 +87,94 @@ export const serveFlags: readonly FlagSpec[] = [
     help: 'Time a client has to send its request headers.',
   },
   {
+    name: 'signing-key',
+    env: 'SPOOL_SIGNING_KEYS',
+    kind: 'list',
+    value: 'FILE',
+    help: 'A service account key file (or EMAIL=PEM file) whose V4 signed URLs are accepted; repeatable.',
+  },
+  {
+    name: 'hmac-key-file',
+    env: 'SPOOL_HMAC_KEY_FILE',
+    kind: 'string',
+    value: 'FILE',
+    help: 'A file of "ACCESS_ID SECRET" lines: HMAC keys whose V4 signed URLs are accepted.',
+  },
+  {
+    name: 'fault-injection',
+    env: 'SPOOL_FAULT_INJECTION',
+    kind: 'boolean',
+    help: 'Let requests ask for injected faults, as storage-testbench does (README, "Fault injection").',
+  },
+  {
+    name: 'token-file',
+    env: 'SPOOL_TOKEN_FILE',
+    kind: 'string',
+    value: 'FILE',
+    help: 'Require bearer tokens: one per line, each optionally followed by the comma-separated buckets it may use and until=TIME.',
+  },
+  {
+    name: 'cors-origin',
+    env: 'SPOOL_CORS_ORIGINS',
+    kind: 'list',
+    value: 'ORIGIN',
+    help: 'An origin browsers may call from (e.g. https://app.example, or *); repeatable.',
+  },
+  {
+    name: 'tls-cert',
+    env: 'SPOOL_TLS_CERT',
+    kind: 'string',
+    value: 'FILE',
+    help: 'Serve HTTPS with this PEM certificate (with --tls-key); reloaded on SIGHUP.',
+  },
+  {
+    name: 'tls-key',
+    env: 'SPOOL_TLS_KEY',
+    kind: 'string',
+    value: 'FILE',
+    help: 'The PEM private key of --tls-cert.',
+  },
+  {
+    name: 'max-object-size',
+    env: 'SPOOL_MAX_OBJECT_SIZE',
+    kind: 'size',
+    default: '5TiB',
+    value: 'SIZE',
+    help: 'Largest object an upload may create.',
+  },
+  {
+    name: 'max-header-size',
+    env: 'SPOOL_MAX_HEADER_SIZE',
+    kind: 'size',
+    default: '16KiB',
+    value: 'SIZE',
+    help: 'Largest request line and headers; larger requests get 431.',
+  },
+  {
+    name: 'max-sessions-per-token',
+    env: 'SPOOL_MAX_SESSIONS_PER_TOKEN',
+    kind: 'integer',
+    default: '1000',
+    value: 'N',
+    help: 'Open resumable sessions one bearer token may have.',
+  },
+  {
+    name: 'session-rate',
+    env: 'SPOOL_SESSION_RATE',
+    kind: 'integer',
+    default: '100',
+    value: 'N',
+    help: 'Upload sessions a token (or client address) may start per second, in bursts of twice that; 0 for no limit.',
+  },
+  {
+    name: 'min-body-rate',
+    env: 'SPOOL_MIN_BODY_RATE',
+    kind: 'size',
+    default: '1KiB',
+    value: 'SIZE',
+    help: 'Bytes per second below which an upload body is cut (measured over each --idle-timeout); 0 for never.',
+  },
+  {
     name: 'log-level',
     env: 'SPOOL_LOG_LEVEL',
     kind: 'string',
@@ -143,6 +231,20 @@ export async function serve(argv: readonly string[]): Promise<number> {
     sweepIntervalMs: values['sweep-interval'] as number,
     idleTimeoutMs: values['idle-timeout'] as number,
     headersTimeoutMs: values['headers-timeout'] as number,
+    signingKeys: (values['signing-key'] as string[] | undefined) ?? [],
+    hmacKeyFile: values['hmac-key-file'] as string | undefined,
+    tokenFile: values['token-file'] as string | undefined,
+    corsOrigins: (values['cors-origin'] as string[] | undefined) ?? [],
+    tls: tlsFiles(
+      values['tls-cert'] as string | undefined,
+      values['tls-key'] as string | undefined,
+    ),
+    maxObjectSize: values['max-object-size'] as number,
+    maxHeaderSize: values['max-header-size'] as number,
+    maxSessionsPerToken: values['max-sessions-per-token'] as number,
+    sessionRate: values['session-rate'] as number,
+    minBodyRate: values['min-body-rate'] as number,
+    faultInjection: values['fault-injection'] === true,
     log,
   });
   process.stdout.write(`listening on ${spool.url}\n`);
@@ -152,8 +254,22 @@ export async function serve(argv: readonly string[]): Promise<number> {
       log.info('shutting down', { signal });
       spool.close().then(resolve, resolve);
     };
+    process.on('SIGHUP', () => {
+      spool.reloadTls().then(
+        () => log.info('TLS certificate reloaded'),
+        (error: unknown) =>
+          log.error('TLS certificate reload failed; the old one stays', { error: String(error) }),
+      );
+    });
     process.once('SIGINT', () => stop('SIGINT'));
     process.once('SIGTERM', () => stop('SIGTERM'));
   });
   return 0;
+}
+
+function tlsFiles(certFile: string | undefined, keyFile: string | undefined) {
+  if (certFile === undefined && keyFile === undefined) return undefined;
+  if (certFile === undefined || keyFile === undefined)
+    throw new UsageError('--tls-cert and --tls-key go together.');
+  return { certFile, keyFile };
 }

@@ -67,10 +67,12 @@ export type ChunkDecision =
   | { readonly kind: 'finalize'; readonly size: number }
   | { readonly kind: 'write'; readonly plan: WritePlan };
 
+/** `maxObjectSize` is the server's limit (5 TiB, GCS's, unless the operator set a lower one). */
 export function decideChunk(
   session: SessionView,
   request: ChunkRequest,
   now: number,
+  maxObjectSize = MAX_OBJECT_SIZE,
 ): ChunkDecision {
   if (now >= session.expiresAt) return reject(sessionNotFound());
   if (session.status === 'final' || session.status === 'failed') return { kind: 'replay' };
@@ -100,6 +102,8 @@ export function decideChunk(
   }
 
   const { first, last, total } = range;
+  const claimed = Math.max(total ?? 0, last === undefined ? first : last + 1);
+  if (claimed > maxObjectSize) return reject(tooLarge(claimed, maxObjectSize));
   if (first > P) return reject(offsetBeyondPersisted(first, P));
   if (total !== undefined) {
     if (session.total !== undefined && total !== session.total)
@@ -111,7 +115,8 @@ export function decideChunk(
   }
   const knownTotal = total ?? session.total ?? session.declaredSize;
   const overTotal = (end: number): ProtocolError | undefined => {
-    if (knownTotal === undefined) return end > MAX_OBJECT_SIZE ? tooLarge(end) : undefined;
+    if (knownTotal === undefined)
+      return end > maxObjectSize ? tooLarge(end, maxObjectSize) : undefined;
     if (end <= knownTotal) return undefined;
     return session.declaredSize !== undefined
       ? sizeMismatchDeclared(end, session.declaredSize)
@@ -140,7 +145,7 @@ export function decideChunk(
     plan = {
       start: first,
       skip: P - first,
-      limit: MAX_OBJECT_SIZE,
+      limit: maxObjectSize,
       exact: false,
       completesAt: 'end-of-body',
       total,

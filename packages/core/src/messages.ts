@@ -43,6 +43,8 @@ export const preconditionFailed = (): ProtocolError =>
     412,
     'conditionNotMet',
     'At least one of the pre-conditions you specified did not hold.',
+    'json',
+    'PreconditionFailed',
   );
 
 export const sizeMismatchDeclared = (size: number, declared: number): ProtocolError =>
@@ -69,13 +71,21 @@ export const totalBelowPersisted = (total: number, persisted: number): ProtocolE
     'text',
   );
 
-export const tooLarge = (size: number): ProtocolError =>
-  protocolError(
-    400,
-    'invalid',
-    `Invalid request.  The upload size of ${size} byte(s) exceeds the maximum object size of ${MAX_OBJECT_SIZE} byte(s) (5 TiB).`,
-    'text',
-  );
+export const tooLarge = (size: number, limit = MAX_OBJECT_SIZE): ProtocolError =>
+  limit < MAX_OBJECT_SIZE
+    ? protocolError(
+        413,
+        'uploadTooLarge',
+        `The upload size of ${size} byte(s) exceeds this server's maximum object size of ${limit} byte(s) (spool serve --max-object-size).`,
+        'json',
+        'EntityTooLarge',
+      )
+    : protocolError(
+        400,
+        'invalid',
+        `Invalid request.  The upload size of ${size} byte(s) exceeds the maximum object size of ${MAX_OBJECT_SIZE} byte(s) (5 TiB).`,
+        'text',
+      );
 
 export const bodyLengthMismatch = (received: number, announced: number): ProtocolError =>
   protocolError(
@@ -98,6 +108,8 @@ export const sessionNotFound = (): ProtocolError =>
     404,
     'notFound',
     'No such upload session: the upload ID is unknown or has expired (sessions last a week). Start a new upload.',
+    'json',
+    'NoSuchUpload',
   );
 
 export const sessionCancelled = (): ProtocolError =>
@@ -116,7 +128,7 @@ export const sessionSuperseded = (persisted: number): ProtocolError =>
   );
 
 export const bucketNotFound = (): ProtocolError =>
-  protocolError(404, 'notFound', 'The specified bucket does not exist.');
+  protocolError(404, 'notFound', 'The specified bucket does not exist.', 'json', 'NoSuchBucket');
 
 export const objectNotFound = (bucket: string, name: string): ProtocolError =>
-  protocolError(404, 'notFound', `No such object: ${bucket}/${name}`);
+  protocolError(404, 'notFound', `No such object: ${bucket}/${name}`, 'json', 'NoSuchKey');

@@ -21,7 +21,10 @@ export interface StoredObject extends ObjectMetadata {
   readonly metageneration: string;
   readonly size: number;
   readonly crc32c: string;
-  readonly md5Hash: string;
+  /** Absent for composite objects, as on GCS. */
+  readonly md5Hash?: string;
+  /** For composite objects: how many uploaded objects they are made of. */
+  readonly componentCount?: number;
   readonly contentType: string;
   readonly timeCreated: string;
   readonly updated: string;
@@ -117,6 +120,61 @@ function parseCustomMetadata(value: unknown): Result<Record<string, string>> {
   return ok(Object.fromEntries(entries));
 }
 
+/** A PATCH of object metadata: fields to set, fields to clear, and custom metadata changes. */
+export interface MetadataPatch {
+  readonly set: ObjectMetadata;
+  readonly clear: readonly (typeof STRING_FIELDS)[number][];
+  /** null clears all custom metadata; a key with null removes that key. */
+  readonly metadata?: Readonly<Record<string, string | null>> | null;
+}
+
+/** Validates a PATCH body; read-only fields (name, size, hashes…) are ignored, as GCS does. */
+export function parseMetadataPatch(value: unknown): Result<MetadataPatch> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    return fail(
+      invalid('The request body must be a JSON object of the metadata fields to change.'),
+    );
+  }
+  const body = value as Record<string, unknown>;
+  const withoutNulls = Object.fromEntries(
+    Object.entries(body).filter(([k, v]) => v !== null && k !== 'metadata'),
+  );
+  const parsed = parseInitiationBody(withoutNulls);
+  if (!parsed.ok) return parsed;
+  const { name: _n, crc32c: _c, md5Hash: _m, ...set } = parsed.value;
+  const clear = STRING_FIELDS.filter((field) => body[field] === null);
+  const metadata = body['metadata'];
+  if (metadata === undefined) return ok({ set, clear });
+  if (metadata === null) return ok({ set, clear, metadata: null });
+  const nulls =
+    typeof metadata === 'object' && !Array.isArray(metadata)
+      ? Object.keys(metadata).filter((k) => (metadata as Record<string, unknown>)[k] === null)
+      : [];
+  const values = parseCustomMetadata(metadata);
+  if (!values.ok) return values;
+  return ok({
+    set,
+    clear,
+    metadata: { ...values.value, ...Object.fromEntries(nulls.map((k) => [k, null])) },
+  });
+}
+
+/** Applies a PATCH to stored metadata. */
+export function applyMetadataPatch<T extends ObjectMetadata>(current: T, patch: MetadataPatch): T {
+  const next = { ...current, ...patch.set } as Record<string, unknown>;
+  for (const field of patch.clear) delete next[field];
+  if (patch.metadata === null) delete next['metadata'];
+  else if (patch.metadata !== undefined) {
+    const merged = new Map(Object.entries(current.metadata ?? {}));
+    for (const [k, v] of Object.entries(patch.metadata)) {
+      if (v === null) merged.delete(k);
+      else merged.set(k, v);
+    }
+    next['metadata'] = merged.size > 0 ? Object.fromEntries(merged) : undefined;
+  }
+  return next as T;
+}
+
 /** Percent-encodes an object name for a URL path segment (slashes included, as GCS does). */
 export function encodeObjectName(name: string): string {
   return encodeURIComponent(name);
@@ -137,8 +195,9 @@ export function objectResource(object: StoredObject, baseUrl: string): Record<st
     contentType: object.contentType,
     storageClass: 'STANDARD',
     size: String(object.size),
-    md5Hash: object.md5Hash,
+    ...(object.md5Hash !== undefined && { md5Hash: object.md5Hash }),
     crc32c: object.crc32c,
+    ...(object.componentCount !== undefined && { componentCount: object.componentCount }),
     etag: objectEtag(object),
     timeCreated: object.timeCreated,
     updated: object.updated,

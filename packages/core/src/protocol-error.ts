@@ -8,6 +8,8 @@ export interface ProtocolError {
   readonly reason: string;
   readonly message: string;
   readonly format: 'text' | 'json';
+  /** The error's code in the XML API, where it has a specific one (NoSuchKey, …). */
+  readonly xmlCode?: string;
 }
 
 export function protocolError(
@@ -15,8 +17,9 @@ export function protocolError(
   reason: string,
   message: string,
   format: 'text' | 'json' = 'json',
+  xmlCode?: string,
 ): ProtocolError {
-  return { status, reason, message, format };
+  return { status, reason, message, format, ...(xmlCode !== undefined && { xmlCode }) };
 }
 
 /** The GCS JSON API error envelope. */

@@ -1,12 +1,13 @@
+import type { Locker } from './locks.js';
 import type { Logger } from './log.js';
 import { isBackendUnavailable } from './store/backend-errors.js';
-import type { Services } from './services.js';
 import { createS3Client, parseS3Url, s3EndpointFromEnv } from './store/s3/client.js';
 import { S3BlobStore } from './store/s3/blobs.js';
 import { PgLocker } from './store/pg/locker.js';
 import { PgMetadataStore } from './store/pg/metadata.js';
 import { migrate } from './store/pg/migrations.js';
 import { createPool } from './store/pg/pool.js';
+import type { Stores } from './store/types.js';
 
 /** The two settings that make a group of servers one service. */
 export interface DistributedStorage {
@@ -23,9 +24,8 @@ export interface DistributedStorage {
 export async function openDistributed(
   storage: DistributedStorage,
   log: Logger,
-  sessionTtlMs: number,
   env: NodeJS.ProcessEnv = process.env,
-): Promise<Services> {
+): Promise<Stores & { readonly locks: Locker }> {
   if (!/^postgres(ql)?:\/\//.test(storage.metadata)) {
     throw new Error(
       `--metadata must be a PostgreSQL URL (postgres://user:password@host:port/database), not "${storage.metadata.slice(0, 100)}".`,
@@ -52,7 +52,7 @@ export async function openDistributed(
       prefix: location.prefix,
     });
     const metadata = new PgMetadataStore(pool);
-    return { metadata, blobs, locks, log, sessionTtlMs, now: () => Date.now() };
+    return { metadata, blobs, locks };
   } catch (error) {
     await pool.end().catch(() => undefined);
     s3.destroy();

@@ -1,4 +1,5 @@
 export { createHandler, type HandlerOptions } from './app.js';
+export { FaultInjector } from './faults/injector.js';
 export {
   startSpool,
   openDataDir,
@@ -9,6 +10,19 @@ export {
 export { jsonLogger, silentLogger, type Logger, type LogLevel } from './log.js';
 export type { Services } from './services.js';
 export type * from './store/types.js';
+export {
+  verifySignedUrl,
+  hostCandidates,
+  signUrl,
+  canonicalRequest,
+  stringToSign,
+  rawQueryPairs,
+  publicKeyOf,
+  type SigningCredential,
+  type VerificationKeys,
+  type SignatureProblem,
+} from './auth/v4-signature.js';
+export { loadSigningCredential, loadVerificationKeys, KeyFileError } from './auth/keys.js';
 export { SessionLocks, type Lease, type Locker } from './locks.js';
 export { openDistributed, type DistributedStorage } from './distributed.js';
 export { PgMetadataStore } from './store/pg/metadata.js';

@@ -14,6 +14,8 @@ export interface Locker {
   acquire(key: string): Promise<Lease>;
   /** Asks every holder to stop (server shutdown): each persists what it has and releases. */
   supersedeAll(): void;
+  /** Sessions with a request in progress on this server. */
+  readonly active: number;
   close(): Promise<void>;
 }
 
@@ -58,7 +60,6 @@ export class SessionLocks implements Locker {
     for (const entry of this.latest.values()) entry.controller.abort();
   }
 
-  /** Number of sessions with a request in progress. */
   get active(): number {
     return this.latest.size;
   }

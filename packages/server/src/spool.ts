@@ -2,18 +2,25 @@ import { mkdir, readFile, readdir } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
-import { DEFAULT_SESSION_TTL_MS } from '@spool/core';
+import { DEFAULT_SESSION_TTL_MS, MAX_OBJECT_SIZE } from '@spool/core';
 import { createHandler } from './app.js';
 import { openDistributed, type DistributedStorage } from './distributed.js';
+import { FaultInjector } from './faults/injector.js';
 import { ensureBucket } from './handlers/buckets.js';
-import { SessionLocks } from './locks.js';
+import { SessionLocks, type Locker } from './locks.js';
 import { jsonLogger, type Logger } from './log.js';
 import type { Services } from './services.js';
+import type { Stores } from './store/types.js';
+import { loadVerificationKeys } from './auth/keys.js';
+import { parseTokenFile, TokenFileError, type TokenGrant } from './auth/tokens.js';
+import { createMetrics } from './ops/metrics.js';
+import { RateLimiter } from './ops/rate-limiter.js';
+import { createTlsServer, type TlsFiles } from './ops/tls.js';
 import { FsBlobStore } from './store/fs-blobs.js';
 import { FsMetadataStore } from './store/fs-metadata.js';
 import { recoverFsStore } from './store/fs-recovery.js';
 import { writeFileAtomic } from './store/fs-util.js';
-import { sweepExpiredSessions, sweepReleasedBlobs } from './upload/expiry.js';
+import { sweepExpiredSessions, sweepLeftovers } from './upload/expiry.js';
 
 export interface SpoolOptions {
   readonly host: string;
@@ -29,7 +36,27 @@ export interface SpoolOptions {
   readonly idleTimeoutMs: number;
   /** Time allowed to send the request line and headers. */
   readonly headersTimeoutMs: number;
+  /** storage-testbench compatible fault injection: requests may ask the server to fail. */
+  readonly faultInjection: boolean;
   readonly log: Logger;
+  /** Service account key files (or EMAIL=PEM) that V4 signed URLs may be signed with. */
+  readonly signingKeys: readonly string[];
+  /** A file of `ACCESS_ID SECRET` lines: HMAC keys V4 signed URLs may be signed with. */
+  readonly hmacKeyFile: string | undefined;
+  /** Bearer tokens, one per line with the buckets each may use; none: no authentication. */
+  readonly tokenFile: string | undefined;
+  /** Origins browsers may call from ("*" for any). */
+  readonly corsOrigins: readonly string[];
+  readonly maxObjectSize: number;
+  /** Largest request line plus headers, in bytes. */
+  readonly maxHeaderSize: number;
+  readonly maxSessionsPerToken: number;
+  /** Session starts per second per token (or client address); 0: no limit. */
+  readonly sessionRate: number;
+  /** Bytes per second below which a request body is cut (checked every idle timeout); 0: never. */
+  readonly minBodyRate: number;
+  /** Serve HTTPS with this certificate and key (reloaded on reloadTls, e.g. on SIGHUP). */
+  readonly tls: TlsFiles | undefined;
 }
 
 export const defaultOptions: SpoolOptions = {
@@ -42,17 +69,24 @@ export const defaultOptions: SpoolOptions = {
   publicUrl: undefined,
   idleTimeoutMs: 120_000,
   headersTimeoutMs: 60_000,
+  faultInjection: false,
   log: jsonLogger('info'),
+  signingKeys: [],
+  hmacKeyFile: undefined,
+  tokenFile: undefined,
+  corsOrigins: [],
+  maxObjectSize: MAX_OBJECT_SIZE,
+  maxHeaderSize: 16 * 1024,
+  maxSessionsPerToken: 1000,
+  sessionRate: 100,
+  minBodyRate: 1024,
+  tls: undefined,
 };
 
 const FORMAT = { format: 'spool-data', version: 1 };
 
 /** Opens (or creates) a data directory and brings it to a consistent state. */
-export async function openDataDir(
-  dataDir: string,
-  log: Logger,
-  sessionTtlMs: number,
-): Promise<Services> {
+export async function openDataDir(dataDir: string, log: Logger): Promise<Stores> {
   const root = resolve(dataDir);
   await mkdir(root, { recursive: true });
   await checkFormat(root);
@@ -60,10 +94,10 @@ export async function openDataDir(
   await mkdir(tmp, { recursive: true });
   await mkdir(join(root, 'blobs'), { recursive: true });
   const metadata = await FsMetadataStore.open(root, tmp);
-  const blobs = new FsBlobStore(join(root, 'blobs'));
+  const blobs = new FsBlobStore(join(root, 'blobs'), tmp);
   const report = await recoverFsStore(metadata, blobs, log);
   log.info('data directory ready', { dataDir: root, ...report });
-  return { metadata, blobs, locks: new SessionLocks(), log, sessionTtlMs, now: () => Date.now() };
+  return { metadata, blobs };
 }
 
 async function checkFormat(root: string): Promise<void> {
@@ -93,51 +127,103 @@ export interface RunningSpool {
   readonly url: string;
   readonly server: Server;
   readonly services: Services;
+  /** Reads the TLS certificate and key again (no-op without TLS). */
+  reloadTls(): Promise<void>;
   /** Stops taking requests, lets writes in progress persist what they have, then closes. */
   close(): Promise<void>;
 }
 
 export async function startSpool(partial: Partial<SpoolOptions> = {}): Promise<RunningSpool> {
   const options = { ...defaultOptions, ...partial };
-  const services = options.distributed
-    ? await openDistributed(options.distributed, options.log, options.sessionTtlMs)
-    : await openDataDir(options.dataDir, options.log, options.sessionTtlMs);
-  const server = createServer(
-    {
-      // Uploads of any length are fine; silence is not. requestTimeout would cut long uploads.
-      requestTimeout: 0,
-      headersTimeout: options.headersTimeoutMs,
-      keepAliveTimeout: 5_000,
+  // Key and token files are read before anything else, so a configuration mistake stops the start.
+  const signatureKeys = await loadVerificationKeys(options.signingKeys, options.hmacKeyFile);
+  const tokens =
+    options.tokenFile === undefined ? undefined : await loadTokenFile(options.tokenFile);
+  const { locks, ...stores }: Stores & { readonly locks: Locker } = options.distributed
+    ? await openDistributed(options.distributed, options.log)
+    : { ...(await openDataDir(options.dataDir, options.log)), locks: new SessionLocks() };
+  const services: Services = {
+    ...stores,
+    locks,
+    log: options.log,
+    sessionTtlMs: options.sessionTtlMs,
+    signatureKeys,
+    tokens,
+    cors: { origins: new Set(options.corsOrigins) },
+    limits: {
+      maxObjectSize: options.maxObjectSize,
+      maxSessionsPerToken: options.maxSessionsPerToken,
+      minBodyRate: options.minBodyRate,
+      bodyRateWindowMs: options.idleTimeoutMs,
     },
-    createHandler(services, { publicUrl: options.publicUrl?.replace(/\/+$/, ''), scheme: 'http' }),
-  );
-  server.setTimeout(options.idleTimeoutMs);
+    sessionRate: new RateLimiter(options.sessionRate, Math.max(1, options.sessionRate * 2)),
+    metrics: createMetrics({
+      openSessions: () => stores.metadata.countOpenSessions(),
+      uploadsInProgress: () => locks.active,
+    }),
+    now: () => Date.now(),
+  };
   try {
-    for (const bucket of options.buckets) await ensureBucket(services, bucket);
-    await new Promise<void>((resolvePromise, reject) => {
-      server.once('error', reject);
-      server.listen(options.port, options.host, () => {
-        server.off('error', reject);
-        resolvePromise();
-      });
-    });
+    return await serve(services, options);
   } catch (error) {
     // Connections to PostgreSQL would keep a process that cannot serve alive.
     await closeServices(services);
     throw error;
   }
+}
+
+async function serve(services: Services, options: SpoolOptions): Promise<RunningSpool> {
+  const { tokens } = services;
+  for (const bucket of options.buckets) await ensureBucket(services, bucket);
+  if (options.faultInjection)
+    options.log.warn('fault injection is on: requests can ask this server to fail them');
+
+  const handler = createHandler(services, {
+    publicUrl: options.publicUrl?.replace(/\/+$/, ''),
+    scheme: options.tls ? 'https' : 'http',
+    faultInjection: options.faultInjection ? new FaultInjector(options.log) : undefined,
+  });
+  const serverOptions = {
+    // Uploads of any length are fine; silence is not. requestTimeout would cut long uploads.
+    requestTimeout: 0,
+    headersTimeout: options.headersTimeoutMs,
+    keepAliveTimeout: 5_000,
+    maxHeaderSize: options.maxHeaderSize,
+  };
+  let reloadTls = () => Promise.resolve();
+  let server: Server;
+  if (options.tls) {
+    const tls = await createTlsServer(options.tls, serverOptions, handler);
+    server = tls.server;
+    reloadTls = tls.reload;
+  } else {
+    server = createServer(serverOptions, handler);
+  }
+  server.setTimeout(options.idleTimeoutMs);
+  await new Promise<void>((resolvePromise, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => {
+      server.off('error', reject);
+      resolvePromise();
+    });
+  });
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  const url = `http://${host}:${address.port}`;
+  const url = `${options.tls ? 'https' : 'http'}://${host}:${address.port}`;
+  if (!tokens && !isLoopback(address.address)) warnExposed(options.log, url);
 
   const sweeper = setInterval(() => {
     sweepExpiredSessions(services).then(
-      (removed) => removed > 0 && services.log.info('expired sessions removed', { removed }),
+      (removed) => {
+        if (removed === 0) return;
+        services.metrics.sessionsExpired.inc({}, removed);
+        services.log.info('expired sessions removed', { removed });
+      },
       (error: unknown) => services.log.error('session sweep failed', { error: String(error) }),
     );
-    sweepReleasedBlobs(services).then(
-      (deleted) => deleted > 0 && services.log.info('released blobs deleted', { deleted }),
-      (error: unknown) => services.log.error('blob sweep failed', { error: String(error) }),
+    sweepLeftovers(services).then(
+      (deleted) => deleted > 0 && services.log.info('leftover data deleted', { deleted }),
+      (error: unknown) => services.log.error('leftover sweep failed', { error: String(error) }),
     );
   }, options.sweepIntervalMs);
   sweeper.unref();
@@ -146,6 +232,7 @@ export async function startSpool(partial: Partial<SpoolOptions> = {}): Promise<R
     url,
     server,
     services,
+    reloadTls,
     async close() {
       clearInterval(sweeper);
       const closed = new Promise<void>((r) => server.close(() => r()));
@@ -163,4 +250,22 @@ async function closeServices(services: Services): Promise<void> {
   await services.locks.close();
   await services.metadata.close();
   await services.blobs.close();
+}
+
+function isLoopback(address: string): boolean {
+  return address === '::1' || address.startsWith('127.') || address === '::ffff:127.0.0.1';
+}
+
+/** Listening beyond this machine with no authentication is allowed, but never quietly. */
+function warnExposed(log: Logger, url: string): void {
+  const message = `spool serve is listening on ${url} WITHOUT AUTHENTICATION: anyone who can reach it can read, write and delete every object. Give it --token-file, or bind to 127.0.0.1.`;
+  log.warn(message);
+  process.stderr.write(`\n*** WARNING: ${message}\n\n`);
+}
+
+async function loadTokenFile(path: string): Promise<Map<string, TokenGrant>> {
+  const text = await readFile(path, 'utf8').catch((error: NodeJS.ErrnoException) => {
+    throw new TokenFileError(`Cannot read the token file ${path}: ${error.code ?? error.message}.`);
+  });
+  return parseTokenFile(text, path);
 }

@@ -54,11 +54,15 @@ export function putChunk(
   });
 }
 
-export function query(uri: string, total = '*'): Promise<RawResponse> {
+export function query(
+  uri: string,
+  total = '*',
+  headers: Record<string, string> = {},
+): Promise<RawResponse> {
   return send({
     method: 'PUT',
     url: uri,
-    headers: { 'content-range': `bytes */${total}`, 'content-length': 0 },
+    headers: { ...headers, 'content-range': `bytes */${total}`, 'content-length': 0 },
   });
 }
 

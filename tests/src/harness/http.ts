@@ -18,6 +18,30 @@ export interface RawRequest {
   readonly body?: Buffer | string | Buffer[];
 }
 
+/** The error message of an answer: the JSON envelope's message, an XML error's Message and Details, or the plain text. */
+export function messageOf(res: RawResponse): string {
+  const text = res.text();
+  if (text.startsWith('<?xml')) {
+    const unescape = (v: string) =>
+      v
+        .replace(/&quot;/g, '"')
+        .replace(/&apos;/g, "'")
+        .replace(/&lt;/g, '<')
+        .replace(/&gt;/g, '>')
+        .replace(/&amp;/g, '&');
+    return ['Message', 'Details']
+      .map((name) => new RegExp(`<${name}>([^<]*)</${name}>`).exec(text)?.[1])
+      .filter((v): v is string => v !== undefined)
+      .map(unescape)
+      .join(' ');
+  }
+  try {
+    return res.json<{ error: { message: string } }>().error.message;
+  } catch {
+    return text;
+  }
+}
+
 /** One HTTP request with full control over headers; the body is returned whole. */
 export function send(req: RawRequest): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
@@ -131,4 +155,72 @@ export async function startChunk(
   );
   await new Promise<void>((r) => socket.write(body.subarray(0, bytes), () => r()));
   return socket;
+}
+
+/** A response read as it arrives, for bodies that stall or stop short. */
+export interface StreamedResponse {
+  readonly status: number;
+  readonly headers: IncomingHttpHeaders;
+  /** Body bytes received so far. */
+  received(): number;
+  body(): Buffer;
+  /** 'complete', or 'cut' when the connection closed before the announced length. */
+  readonly ended: Promise<'complete' | 'cut'>;
+  /** Gives up on the response (the client closes the connection). */
+  abort(): void;
+}
+
+/** Sends a request and resolves as soon as the status and headers arrive. */
+export function openResponse(req: RawRequest): Promise<StreamedResponse> {
+  return new Promise((resolve, reject) => {
+    const r = httpRequest(
+      req.url,
+      { method: req.method, headers: req.headers ?? {}, agent: false },
+      (res) => {
+        const parts: Buffer[] = [];
+        let size = 0;
+        res.on('data', (c: Buffer) => {
+          parts.push(c);
+          size += c.length;
+        });
+        const ended = new Promise<'complete' | 'cut'>((done) => {
+          res.on('end', () => done(res.complete ? 'complete' : 'cut'));
+          res.on('error', () => done('cut'));
+          res.on('close', () => done(res.complete ? 'complete' : 'cut'));
+        });
+        resolve({
+          status: res.statusCode!,
+          headers: res.headers,
+          received: () => size,
+          body: () => Buffer.concat(parts),
+          ended,
+          abort: () => r.destroy(),
+        });
+      },
+    );
+    r.on('error', reject);
+    r.end(req.body as Buffer | string | undefined);
+  });
+}
+
+/**
+ * Writes a raw request and reports how the server ended the connection: 'reset' (a TCP RST, seen
+ * by the socket as ECONNRESET) or 'closed' (an orderly close), with whatever bytes came first.
+ */
+export async function connectionEnding(
+  url: string,
+  raw: Buffer | string,
+): Promise<{ ending: 'reset' | 'closed'; received: Buffer }> {
+  const target = new URL(url);
+  const socket = connect(Number(target.port), target.hostname);
+  const parts: Buffer[] = [];
+  socket.on('data', (c: Buffer) => parts.push(c));
+  let code: string | undefined;
+  socket.on('error', (error: NodeJS.ErrnoException) => (code = error.code));
+  await new Promise<void>((resolve, reject) =>
+    socket.once('connect', resolve).once('error', reject),
+  );
+  socket.write(raw);
+  await new Promise((resolve) => socket.once('close', resolve));
+  return { ending: code === 'ECONNRESET' ? 'reset' : 'closed', received: Buffer.concat(parts) };
 }

@@ -102,8 +102,15 @@ export class SpoolProcess {
   async signal(signal: NodeJS.Signals): Promise<void> {
     if (this.child.exitCode !== null || this.child.signalCode !== null) return;
     const exited = new Promise((r) => this.child.once('exit', r));
+    // The end-of-file hook may have unref'd the child: waiting for its exit must hold the process.
+    this.child.ref();
     this.child.kill(signal);
     await exited;
+  }
+
+  /** Sends a signal that does not end the process (SIGHUP: reload). */
+  notify(signal: NodeJS.Signals): void {
+    this.child.kill(signal);
   }
 
   /** A new process on the same data directory or storage (the URL changes: a new port). */

@@ -5,6 +5,7 @@ import { HttpError, badRequest } from '../http/errors.js';
 import { sendEmpty, sendJson } from '../http/respond.js';
 import type { Services } from '../services.js';
 import type { BucketRecord } from '../store/types.js';
+import { mayUseBucket } from '../auth/tokens.js';
 
 export function bucketResource(bucket: BucketRecord, baseUrl: string): Record<string, unknown> {
   return {
@@ -55,6 +56,17 @@ export async function insertBucket(app: Services, ctx: Context): Promise<void> {
   const name = (body as { name?: unknown } | null)?.name;
   if (typeof name !== 'string')
     throw badRequest('The bucket resource needs a "name" string.', 'required');
+  if (ctx.principal && !mayUseBucket(ctx.principal, name)) {
+    throw new HttpError(
+      protocolError(
+        403,
+        'forbidden',
+        `This token may not create bucket "${name.slice(0, 222)}".`,
+        'json',
+        'AccessDenied',
+      ),
+    );
+  }
   const location = (body as { location?: unknown }).location;
   const created = await ensureBucket(
     app,
@@ -80,7 +92,11 @@ export async function getBucket(app: Services, ctx: Context, name: string): Prom
 }
 
 export async function listBuckets(app: Services, ctx: Context): Promise<void> {
-  const buckets = await app.metadata.listBuckets();
+  // A token limited to some buckets sees only those.
+  const principal = ctx.principal;
+  const buckets = (await app.metadata.listBuckets()).filter(
+    (b) => !principal || mayUseBucket(principal, b.name),
+  );
   sendJson(ctx, 200, {
     kind: 'storage#buckets',
     ...(buckets.length > 0 && { items: buckets.map((b) => bucketResource(b, ctx.baseUrl)) }),

@@ -9,7 +9,10 @@ import {
   preconditionsHold,
   selectByteRange,
   protocolError,
+  type Preconditions,
+  type StoredObject,
 } from '@spool/core';
+import { writeBodyWithFault } from '../faults/faulty-body.js';
 import { header, type Context } from '../http/context.js';
 import { HttpError, badRequest } from '../http/errors.js';
 import { sendEmpty, sendError, sendJson } from '../http/respond.js';
@@ -17,12 +20,25 @@ import type { Services } from '../services.js';
 import type { ObjectRecord } from '../store/types.js';
 import { requireBucket, requireObjectName } from './common.js';
 
+/** An object name as a URL path: each segment percent-encoded, slashes kept. */
+export function encodeObjectPath(name: string): string {
+  return name.split('/').map(encodeURIComponent).join('/');
+}
+
+/** Generation preconditions from the query (JSON API). */
+export function queryPreconditions(ctx: Context): Preconditions {
+  const conditions = parsePreconditions((n) => ctx.query.get(n));
+  if (!conditions.ok) throw new HttpError(conditions.error);
+  return conditions.value;
+}
+
 /** The object a request names, honouring `generation` and the generation preconditions. */
-async function requireObject(
+export async function requireObject(
   app: Services,
   ctx: Context,
   bucket: string,
   name: string,
+  preconditions: Preconditions,
 ): Promise<ObjectRecord> {
   await requireBucket(app, bucket);
   requireObjectName(name);
@@ -36,10 +52,25 @@ async function requireObject(
   if (!object || (generation !== undefined && generation !== object.generation)) {
     throw new HttpError(objectNotFound(bucket, name));
   }
-  const conditions = parsePreconditions((n) => ctx.query.get(n));
-  if (!conditions.ok) throw new HttpError(conditions.error);
-  if (!preconditionsHold(conditions.value, object)) throw new HttpError(preconditionFailed());
+  if (!preconditionsHold(preconditions, object)) throw new HttpError(preconditionFailed());
   return object;
+}
+
+/** The x-goog-* headers GCS sends about an object (downloads, XML completions). */
+export function objectHeaders(object: StoredObject): Record<string, string | string[]> {
+  return {
+    'x-goog-generation': object.generation,
+    'x-goog-metageneration': object.metageneration,
+    'x-goog-hash': [
+      `crc32c=${object.crc32c}`,
+      ...(object.md5Hash !== undefined ? [`md5=${object.md5Hash}`] : []),
+    ],
+    'x-goog-stored-content-length': String(object.size),
+    'x-goog-stored-content-encoding': object.contentEncoding ?? 'identity',
+    ...(object.componentCount !== undefined && {
+      'x-goog-component-count': String(object.componentCount),
+    }),
+  };
 }
 
 /** `GET /storage/v1/b/{bucket}/o/{object}`: metadata, or the bytes with `alt=media`. */
@@ -50,11 +81,23 @@ export async function getObject(
   name: string,
 ): Promise<void> {
   const alt = ctx.query.get('alt') ?? 'json';
-  if (alt === 'media') return downloadObject(app, ctx, bucket, name);
+  if (alt === 'media')
+    return downloadObject(app, ctx, bucket, name, {
+      preconditions: queryPreconditions(ctx),
+      etag: objectEtag,
+    });
   if (alt !== 'json')
     throw badRequest(`Invalid value for alt: "${alt.slice(0, 20)}"; use json or media.`);
-  const object = await requireObject(app, ctx, bucket, name);
+  const object = await requireObject(app, ctx, bucket, name, queryPreconditions(ctx));
   sendJson(ctx, 200, objectResource(object, ctx.baseUrl), { etag: objectEtag(object) });
+}
+
+/** Whether an entity tag list (If-None-Match, If-Match) names `etag`. */
+function etagListMatches(list: string, etag: string): boolean {
+  return list.split(',').some((item) => {
+    const tag = item.trim().replace(/^W\//, '');
+    return tag === '*' || tag === etag;
+  });
 }
 
 /** The object's bytes, whole or one `Range`, with the headers GCS sends on downloads. */
@@ -63,23 +106,29 @@ export async function downloadObject(
   ctx: Context,
   bucket: string,
   name: string,
+  options: { preconditions: Preconditions; etag: (object: StoredObject) => string },
 ): Promise<void> {
-  const object = await requireObject(app, ctx, bucket, name);
+  const object = await requireObject(app, ctx, bucket, name, options.preconditions);
+  const etag = options.etag(object);
   const headers: Record<string, string | string[] | number> = {
+    ...objectHeaders(object),
     'content-type': object.contentType,
     'accept-ranges': 'bytes',
-    etag: objectEtag(object),
+    etag,
     'last-modified': new Date(object.updated).toUTCString(),
-    'x-goog-generation': object.generation,
-    'x-goog-metageneration': object.metageneration,
-    'x-goog-hash': [`crc32c=${object.crc32c}`, `md5=${object.md5Hash}`],
-    'x-goog-stored-content-length': String(object.size),
-    'x-goog-stored-content-encoding': object.contentEncoding ?? 'identity',
   };
   if (object.contentEncoding) headers['content-encoding'] = object.contentEncoding;
   if (object.contentDisposition) headers['content-disposition'] = object.contentDisposition;
   if (object.contentLanguage) headers['content-language'] = object.contentLanguage;
   if (object.cacheControl) headers['cache-control'] = object.cacheControl;
+
+  const ifMatch = header(ctx, 'if-match');
+  if (ifMatch !== undefined && !etagListMatches(ifMatch, etag))
+    throw new HttpError(preconditionFailed());
+  const ifNoneMatch = header(ctx, 'if-none-match');
+  if (ifNoneMatch !== undefined && etagListMatches(ifNoneMatch, etag)) {
+    return sendEmpty(ctx, 304, { etag, 'x-goog-generation': object.generation });
+  }
 
   const selection = selectByteRange(header(ctx, 'range'), object.size);
   if (selection.kind === 'unsatisfiable') {
@@ -108,17 +157,20 @@ export async function downloadObject(
   ctx.res.statusCode = status;
   for (const [k, v] of Object.entries(headers)) ctx.res.setHeader(k, v);
   ctx.res.setHeader('content-length', end - start + 1);
-  await pipeline(stream, ctx.res);
+  const fault = ctx.faults.download(start, end - start + 1);
+  if (fault) await writeBodyWithFault(ctx.res, stream as AsyncIterable<Uint8Array>, fault);
+  else await pipeline(stream, ctx.res);
 }
 
-/** `DELETE /storage/v1/b/{bucket}/o/{object}`. */
+/** `DELETE /storage/v1/b/{bucket}/o/{object}` (and the XML API's DELETE). */
 export async function deleteObject(
   app: Services,
   ctx: Context,
   bucket: string,
   name: string,
+  preconditions: Preconditions,
 ): Promise<void> {
-  const object = await requireObject(app, ctx, bucket, name);
+  const object = await requireObject(app, ctx, bucket, name, preconditions);
   const deleted = await app.metadata.deleteObject(bucket, name, object.generation);
   if (!deleted) throw new HttpError(objectNotFound(bucket, name));
   await app.blobs.delete(deleted.blobId);

@@ -1,7 +1,15 @@
 import type { IncomingMessage } from 'node:http';
 
 /** How a request body stopped. */
-export type BodyEnd = 'complete' | 'interrupted' | 'superseded';
+export type BodyEnd = 'complete' | 'interrupted' | 'superseded' | 'too-slow';
+
+/** Where an upload's bytes come from: a request body, or the media part inside one. */
+export interface ChunkSource {
+  /** The next chunk, or how the body ended. */
+  next(): Promise<Buffer | BodyEnd>;
+  /** Stops taking bytes. */
+  stop(reason: BodyEnd): void;
+}
 
 /** Bytes buffered from the socket before it is paused (read-ahead while the disk works). */
 const READ_AHEAD_BYTES = 4 * 1024 * 1024;
@@ -11,22 +19,42 @@ const READ_AHEAD_BYTES = 4 * 1024 * 1024;
  * from outside (a newer request superseding this one) without destroying the socket, so that an
  * answer can still be sent.
  */
-export class BodyReader {
+export class BodyReader implements ChunkSource {
   private readonly queue: Buffer[] = [];
   private queued = 0;
   private ended: BodyEnd | undefined;
   private wake: (() => void) | undefined;
+  private rateTimer: NodeJS.Timeout | undefined;
+  /** Bytes received in the current rate window, and whether we paused the socket in it. */
+  private windowBytes = 0;
+  private pausedInWindow = false;
 
   constructor(
     private readonly req: IncomingMessage,
     signal?: AbortSignal,
+    minRate?: { readonly bytesPerSecond: number; readonly windowMs: number },
   ) {
     req.on('data', (chunk: Buffer) => {
       this.queue.push(chunk);
       this.queued += chunk.length;
-      if (this.queued >= READ_AHEAD_BYTES) req.pause();
+      this.windowBytes += chunk.length;
+      if (this.queued >= READ_AHEAD_BYTES) {
+        req.pause();
+        this.pausedInWindow = true;
+      }
       this.notify();
     });
+    if (minRate && minRate.bytesPerSecond > 0) {
+      // A body that trickles in (slowloris) holds a connection and a session lease; cut it. A
+      // window in which we paused the socket ourselves (the disk was slow) does not count.
+      const floor = (minRate.bytesPerSecond * minRate.windowMs) / 1000;
+      this.rateTimer = setInterval(() => {
+        if (!this.pausedInWindow && this.windowBytes < floor) this.stop('too-slow');
+        this.windowBytes = 0;
+        this.pausedInWindow = false;
+      }, minRate.windowMs);
+      this.rateTimer.unref();
+    }
     req.on('end', () => this.finish('complete'));
     req.on('error', () => this.finish('interrupted'));
     req.on('close', () => this.finish(req.complete ? 'complete' : 'interrupted'));
@@ -53,6 +81,7 @@ export class BodyReader {
   stop(reason: BodyEnd): void {
     if (this.ended !== undefined) return;
     this.ended = reason;
+    clearInterval(this.rateTimer);
     this.queue.length = 0;
     this.queued = 0;
     this.req.pause();
@@ -61,6 +90,7 @@ export class BodyReader {
 
   private finish(how: BodyEnd): void {
     if (this.ended === undefined) this.ended = how;
+    clearInterval(this.rateTimer);
     this.notify();
   }
 
@@ -86,4 +116,16 @@ export async function readSmallBody(
     parts.push(chunk);
   }
   return Buffer.concat(parts);
+}
+
+/** A reader for an upload body, with the server's minimum body rate applied. */
+export function uploadBody(
+  req: IncomingMessage,
+  limits: { readonly minBodyRate: number; readonly bodyRateWindowMs: number },
+  signal?: AbortSignal,
+): BodyReader {
+  return new BodyReader(req, signal, {
+    bytesPerSecond: limits.minBodyRate,
+    windowMs: limits.bodyRateWindowMs,
+  });
 }

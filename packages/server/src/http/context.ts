@@ -1,4 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { TokenGrant } from '../auth/tokens.js';
+import type { RequestFaults } from '../faults/request-faults.js';
 import type { Query } from './query.js';
 
 /** One request as the handlers see it. */
@@ -14,6 +16,10 @@ export interface Context {
   readonly requestId: string;
   /** Extra fields for this request's access log line. */
   readonly logFields: Record<string, unknown>;
+  /** Faults to inject past the request's start; none unless fault injection set them. */
+  faults: RequestFaults;
+  /** The bearer token the request was let in with, when the server requires tokens. */
+  principal?: TokenGrant;
 }
 
 export function header(ctx: Context, name: string): string | undefined {

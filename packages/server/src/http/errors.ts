@@ -38,3 +38,18 @@ export function environmentError(error: unknown): ProtocolError | undefined {
   }
   return undefined;
 }
+
+/** A request body that arrived slower than the server's minimum rate (spool serve --min-body-rate). */
+export function bodyTooSlow(minBytesPerSecond: number, stored: number | undefined): ProtocolError {
+  const kept =
+    stored === undefined
+      ? 'nothing from it was stored'
+      : `${stored} byte(s) of the upload are stored`;
+  return protocolError(
+    408,
+    'requestTimeout',
+    `The request body arrived slower than ${minBytesPerSecond} bytes a second, so the server stopped reading it; ${kept}. Resume from there.`,
+    'json',
+    'RequestTimeout',
+  );
+}

@@ -1,4 +1,4 @@
-import { open, stat, type FileHandle } from 'node:fs/promises';
+import { open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BlobState, BlobStore, BlobWriter, WriterStart } from './types.js';
 import { isNotFound, removeDurable, syncDir } from './fs-util.js';
@@ -10,7 +10,11 @@ const MAX_BATCH_BUFFERS = 256;
 
 /** Blobs as files in one directory: session data is appended, and the file becomes the object. */
 export class FsBlobStore implements BlobStore {
-  constructor(private readonly dir: string) {}
+  constructor(
+    private readonly dir: string,
+    /** Where one-shot blobs are written; cleared on start, so a crash leaves nothing behind. */
+    private readonly tmpDir: string,
+  ) {}
 
   pathOf(blobId: string): string {
     return join(this.dir, blobId);
@@ -39,7 +43,20 @@ export class FsBlobStore implements BlobStore {
       await handle.close();
       throw error;
     }
-    return new FileBlobWriter(handle, offset, created ? this.dir : undefined);
+    return new FileBlobWriter(handle, offset, { newFileDir: created ? this.dir : undefined });
+  }
+
+  async openOneShotWriter(blobId: string): Promise<BlobWriter> {
+    const tmp = join(this.tmpDir, `${blobId}.blob`);
+    const handle = await open(tmp, 'wx');
+    return new FileBlobWriter(handle, 0, {
+      // Renamed into place once durable; the rename is made durable by syncing the directory.
+      publish: async () => {
+        await rename(tmp, this.pathOf(blobId));
+        await syncDir(this.dir);
+      },
+      discard: () => rm(tmp, { force: true }),
+    });
   }
 
   /** The session's file is the object's data already (its final commit made it durable). */
@@ -63,6 +80,11 @@ export class FsBlobStore implements BlobStore {
     await removeDurable(this.pathOf(blobId));
   }
 
+  /** A crash leaves one-shot blobs in the tmp directory, which the server clears at start. */
+  removeOrphans(): Promise<number> {
+    return Promise.resolve(0);
+  }
+
   async close(): Promise<void> {}
 }
 
@@ -70,6 +92,15 @@ export class FsBlobStore implements BlobStore {
  * Appends with positional writes, one writev in flight at a time while the next batch gathers,
  * so the network and the disk work in parallel without unbounded buffering.
  */
+interface WriterOptions {
+  /** Set when the file was just created: its directory entry must be made durable once. */
+  newFileDir?: string | undefined;
+  /** For one-shot blobs: moves the file into place after the final commit. */
+  publish?: () => Promise<void>;
+  /** For one-shot blobs: removes the file when the writer is abandoned. */
+  discard?: () => Promise<void>;
+}
+
 class FileBlobWriter implements BlobWriter {
   private pending: Uint8Array[] = [];
   private pendingBytes = 0;
@@ -82,8 +113,7 @@ class FileBlobWriter implements BlobWriter {
   constructor(
     private readonly handle: FileHandle,
     offset: number,
-    /** Set when the file was just created: its directory entry must be made durable once. */
-    private newFileDir: string | undefined,
+    private readonly options: WriterOptions,
   ) {
     this.position = offset;
   }
@@ -148,17 +178,21 @@ class FileBlobWriter implements BlobWriter {
       throw new Error(`cannot commit ${offset} bytes: only ${this.position} were written`);
     if (final && offset < this.position) await this.handle.truncate(offset);
     await this.handle.datasync();
-    if (this.newFileDir !== undefined) {
-      await syncDir(this.newFileDir);
-      this.newFileDir = undefined;
+    if (this.options.newFileDir !== undefined) {
+      await syncDir(this.options.newFileDir);
+      this.options.newFileDir = undefined;
     }
-    if (final) await this.close();
+    if (final) {
+      await this.close();
+      await this.options.publish?.();
+    }
     return undefined;
   }
 
   async abandon(): Promise<void> {
     await this.drain().catch(() => undefined);
     await this.close();
+    await this.options.discard?.();
   }
 
   private async close(): Promise<void> {

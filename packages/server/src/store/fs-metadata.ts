@@ -1,7 +1,12 @@
 import { createHash } from 'node:crypto';
 import { mkdir, opendir, readFile, readdir, rm, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { compareNames, preconditionFailed, preconditionsHold } from '@spool/core';
+import {
+  compareNames,
+  preconditionFailed,
+  preconditionsHold,
+  type Preconditions,
+} from '@spool/core';
 import { sessionKey } from '../ids.js';
 import { KeyedMutex } from '../locks.js';
 import {
@@ -36,6 +41,8 @@ const readText = (p: string) => readFile(p, 'utf8');
 export class FsMetadataStore implements MetadataStore {
   private readonly objectLocks = new KeyedMutex();
   private readonly generations = new GenerationClock();
+  /** Active sessions by owner ('' for none): counted once at open, then kept up to date. */
+  private readonly openSessions = new Map<string, number>();
   /** Sorted object names per bucket, built on the first listing of that bucket. */
   private readonly nameIndex = new Map<string, Promise<string[]>>();
 
@@ -47,7 +54,22 @@ export class FsMetadataStore implements MetadataStore {
   static async open(root: string, tmpDir: string): Promise<FsMetadataStore> {
     await mkdir(join(root, 'sessions'), { recursive: true });
     await mkdir(join(root, 'buckets'), { recursive: true });
-    return new FsMetadataStore(root, tmpDir);
+    const store = new FsMetadataStore(root, tmpDir);
+    for await (const session of store.allSessions()) store.countSession(session, 1);
+    return store;
+  }
+
+  private countSession(session: SessionRecord | undefined, by: number): void {
+    if (session?.status !== 'active') return;
+    const owner = session.owner ?? '';
+    this.openSessions.set(owner, (this.openSessions.get(owner) ?? 0) + by);
+  }
+
+  countOpenSessions(owner?: string): Promise<number> {
+    if (owner !== undefined) return Promise.resolve(this.openSessions.get(owner) ?? 0);
+    let total = 0;
+    for (const n of this.openSessions.values()) total += n;
+    return Promise.resolve(total);
   }
 
   private bucketDir(bucket: string): string {
@@ -108,7 +130,8 @@ export class FsMetadataStore implements MetadataStore {
   }
 
   async createSession(session: SessionRecord): Promise<void> {
-    await this.putSession(session);
+    await writeFileAtomic(this.tmpDir, this.sessionPath(session.id), JSON.stringify(session));
+    this.countSession(session, 1);
   }
 
   async getSession(id: string): Promise<SessionRecord | undefined> {
@@ -116,11 +139,16 @@ export class FsMetadataStore implements MetadataStore {
   }
 
   async putSession(session: SessionRecord): Promise<void> {
+    const previous = await this.getSession(session.id);
     await writeFileAtomic(this.tmpDir, this.sessionPath(session.id), JSON.stringify(session));
+    this.countSession(previous, -1);
+    this.countSession(session, 1);
   }
 
   async deleteSession(id: string): Promise<void> {
+    const previous = await this.getSession(id);
     await removeDurable(this.sessionPath(id));
+    this.countSession(previous, -1);
   }
 
   async *expiredSessions(now: number): AsyncIterable<SessionRecord> {
@@ -189,37 +217,66 @@ export class FsMetadataStore implements MetadataStore {
     session: SessionRecord,
     draft: Omit<ObjectRecord, 'generation'>,
   ): Promise<CompleteResult> {
-    return this.objectLocks.run(`object:${draft.bucket}/${draft.name}`, async () => {
-      const current = await this.getObject(draft.bucket, draft.name);
-      if (!preconditionsHold(session.preconditions, current)) {
-        const error = preconditionFailed();
-        await this.putSession({ ...session, status: 'failed', failure: error });
-        return { ok: false, error };
-      }
-      const object: ObjectRecord = {
-        ...draft,
-        generation: this.generations.next(current?.generation),
-      };
-      // A crash between these two writes leaves an active session whose blob is the current
-      // object's: `recover` marks such sessions final.
-      await writeFileAtomic(
-        this.tmpDir,
-        this.objectPath(object.bucket, object.name),
-        JSON.stringify(object),
-      );
-      await this.updateIndex(object.bucket, object.name, true);
-      await this.putSession({ ...session, status: 'final', object });
-      return { ok: true, object, replaced: current };
+    return this.commit(draft, session.preconditions, async (outcome) => {
+      // A crash between the object's write and this one leaves an active session whose blob is
+      // the current object's: recovery marks such sessions final.
+      if (outcome.ok)
+        await this.putSession({ ...session, status: 'final', object: outcome.object });
+      else await this.putSession({ ...session, status: 'failed', failure: outcome.error });
     });
   }
 
-  async putObjectMetadata(object: ObjectRecord): Promise<void> {
-    await this.objectLocks.run(`object:${object.bucket}/${object.name}`, async () => {
+  async commitObject(
+    draft: Omit<ObjectRecord, 'generation'>,
+    preconditions: Preconditions,
+  ): Promise<CompleteResult> {
+    return this.commit(draft, preconditions, () => Promise.resolve());
+  }
+
+  /** Checks preconditions and writes the object under the object's lock, then runs `then` under it too. */
+  private async commit(
+    draft: Omit<ObjectRecord, 'generation'>,
+    preconditions: Preconditions,
+    then: (outcome: CompleteResult) => Promise<void>,
+  ): Promise<CompleteResult> {
+    return this.objectLocks.run(`object:${draft.bucket}/${draft.name}`, async () => {
+      const current = await this.getObject(draft.bucket, draft.name);
+      let outcome: CompleteResult;
+      if (!preconditionsHold(preconditions, current)) {
+        outcome = { ok: false, error: preconditionFailed() };
+      } else {
+        const object: ObjectRecord = {
+          ...draft,
+          generation: this.generations.next(current?.generation),
+        };
+        await writeFileAtomic(
+          this.tmpDir,
+          this.objectPath(object.bucket, object.name),
+          JSON.stringify(object),
+        );
+        await this.updateIndex(object.bucket, object.name, true);
+        outcome = { ok: true, object, replaced: current };
+      }
+      await then(outcome);
+      return outcome;
+    });
+  }
+
+  async putObjectMetadata(object: ObjectRecord, expectedMetageneration: string): Promise<boolean> {
+    return this.objectLocks.run(`object:${object.bucket}/${object.name}`, async () => {
+      const current = await this.getObject(object.bucket, object.name);
+      if (
+        current?.generation !== object.generation ||
+        current.metageneration !== expectedMetageneration
+      ) {
+        return false;
+      }
       await writeFileAtomic(
         this.tmpDir,
         this.objectPath(object.bucket, object.name),
         JSON.stringify(object),
       );
+      return true;
     });
   }
 

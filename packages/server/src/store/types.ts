@@ -52,6 +52,8 @@ export interface SessionRecord {
   readonly failure?: ProtocolError;
   /** For final sessions: the object they created, replayed to later requests. */
   readonly object?: StoredObject;
+  /** Who started it: the id of the bearer token, when the server requires tokens. */
+  readonly owner?: string;
 }
 
 /** An object as the metadata store keeps it: the resource plus where its bytes are. */
@@ -107,6 +109,8 @@ export interface MetadataStore {
   /** Replaces a session record atomically and durably. */
   putSession(session: SessionRecord): Promise<void>;
   deleteSession(id: string): Promise<void>;
+  /** Active sessions, all of them or those one owner started (limits and metrics read this). */
+  countOpenSessions(owner?: string): Promise<number>;
   /** Sessions whose expiry is before `now`. */
   expiredSessions(now: number): AsyncIterable<SessionRecord>;
 
@@ -120,8 +124,19 @@ export interface MetadataStore {
     session: SessionRecord,
     object: Omit<ObjectRecord, 'generation'>,
   ): Promise<CompleteResult>;
-  /** Replaces an object's metadata (PATCH); the generation stays, the metageneration grows. */
-  putObjectMetadata(object: ObjectRecord): Promise<void>;
+  /**
+   * Atomically: checks `preconditions` against the current object and stores `object` with a new
+   * generation. For uploads without a session (simple, multipart, compose).
+   */
+  commitObject(
+    object: Omit<ObjectRecord, 'generation'>,
+    preconditions: Preconditions,
+  ): Promise<CompleteResult>;
+  /**
+   * Replaces an object's metadata (PATCH) if the stored object is still the same generation at
+   * `expectedMetageneration`; false if it changed meanwhile.
+   */
+  putObjectMetadata(object: ObjectRecord, expectedMetageneration: string): Promise<boolean>;
   deleteObject(bucket: string, name: string, generation: string): Promise<ObjectRecord | undefined>;
   /**
    * Blobs of replaced or deleted objects are deleted right after the commit that released them;
@@ -165,11 +180,21 @@ export interface BlobStore {
    * (an object's data). Idempotent: completing again after a crash is fine.
    */
   seal(blobId: string, size: number, state: BlobState | undefined): Promise<void>;
+  /**
+   * Opens a blob written in one go (simple and multipart uploads, compose): it stays invisible
+   * until `commit(size, true)`, so a crash while writing it leaves nothing behind.
+   */
+  openOneShotWriter(blobId: string): Promise<BlobWriter>;
   /** Bytes `start` to `end` inclusive. */
   read(blobId: string, start: number, end: number): Promise<NodeJS.ReadableStream>;
   /** How many bytes a blob holds, or undefined if it does not exist. */
   size(blobId: string): Promise<number | undefined>;
   delete(blobId: string): Promise<void>;
+  /**
+   * Removes what crashes left behind that no record lists, written before `before` (older than
+   * any session that may still be alive). Returns how many things it removed.
+   */
+  removeOrphans(before: number): Promise<number>;
   close(): Promise<void>;
 }
 

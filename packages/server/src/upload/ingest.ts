@@ -1,5 +1,11 @@
-import { CHUNK_GRANULARITY, UploadHasher, type HashState, type WritePlan } from '@spool/core';
-import type { BodyEnd, BodyReader } from '../http/body.js';
+import {
+  CHUNK_GRANULARITY,
+  UploadHasher,
+  type HashState,
+  type ProtocolError,
+  type WritePlan,
+} from '@spool/core';
+import type { BodyEnd, ChunkSource } from '../http/body.js';
 import type { BlobState, BlobWriter } from '../store/types.js';
 
 /** Make progress durable during a long request at least this often (bytes, milliseconds). */
@@ -9,8 +15,13 @@ const CHECKPOINT_MS = 10_000;
 export interface IngestResult {
   /** Body bytes that arrived, resent (skipped) ones included. */
   readonly received: number;
-  /** How the body stopped; 'overrun' when it went past the plan's limit. */
-  readonly end: BodyEnd | 'overrun';
+  /**
+   * How the body stopped; 'overrun' when it went past the plan's limit, 'stopped' when the
+   * interrupt stopped it (then `received` ends exactly at the interrupt's offset).
+   */
+  readonly end: BodyEnd | 'overrun' | 'stopped';
+  /** With 'stopped': the answer the interrupt asked for. */
+  readonly answer?: ProtocolError;
   /** Bytes written to the blob: the session's stored size plus the new bytes. */
   readonly written: number;
   /** The hash state after `offset` bytes, for the offsets a settlement can keep. */
@@ -30,7 +41,25 @@ export interface IngestOptions {
     hash: HashState,
     blobState: BlobState | undefined,
   ) => Promise<void>;
+  /** Something to do at one offset of the upload (fault injection). */
+  readonly interrupt?: IngestInterrupt;
 }
+
+/** A pause or a stop at an absolute offset of the upload. */
+export interface IngestInterrupt {
+  readonly offset: number;
+  /**
+   * Called once: when the stored size reaches `offset`, or before the body is read if it is there
+   * already (`stored` says where it is).
+   */
+  reached(stored: number): Promise<InterruptDecision>;
+}
+
+/**
+ * Go on (after a pause, for instance); stop right there with an answer, keeping every byte before
+ * (unaligned); or end as a superseded request does (a newer request arrived during a pause).
+ */
+export type InterruptDecision = 'continue' | 'superseded' | { readonly answer: ProtocolError };
 
 /**
  * Streams a request body into a session's blob: skips bytes already stored, hashes the new ones,
@@ -38,7 +67,7 @@ export interface IngestOptions {
  * up to that boundary without re-reading anything.
  */
 export async function ingest(
-  body: BodyReader,
+  body: ChunkSource,
   writer: BlobWriter,
   plan: WritePlan,
   options: IngestOptions,
@@ -49,9 +78,33 @@ export async function ingest(
   let boundary = { offset: options.persisted, hash: options.hash };
   let checkpointed = options.persisted;
   let checkpointTime = Date.now();
-  let end: BodyEnd | 'overrun';
+  let end: IngestResult['end'];
+  let decision: InterruptDecision = 'continue';
+  let interrupt = options.interrupt;
 
+  const take = async (data: Buffer): Promise<void> => {
+    for (let p = 0; p < data.length;) {
+      const at = stored + p;
+      const step = Math.min(data.length - p, CHUNK_GRANULARITY - (at % CHUNK_GRANULARITY));
+      hasher.update(data.subarray(p, p + step));
+      p += step;
+      if ((stored + p) % CHUNK_GRANULARITY === 0)
+        boundary = { offset: stored + p, hash: hasher.save() };
+    }
+    await writer.write(data);
+    stored += data.length;
+  };
+
+  if (interrupt && stored >= interrupt.offset) {
+    decision = await interrupt.reached(stored);
+    interrupt = undefined;
+  }
   while (true) {
+    if (decision !== 'continue') {
+      body.stop('interrupted');
+      end = decision === 'superseded' ? 'superseded' : 'stopped';
+      break;
+    }
     const chunk = await body.next();
     if (typeof chunk === 'string') {
       end = chunk;
@@ -66,17 +119,20 @@ export async function ingest(
       break;
     }
     if (chunkEnd <= stored) continue;
-    const data = chunkStart < stored ? chunk.subarray(stored - chunkStart) : chunk;
-    for (let p = 0; p < data.length;) {
-      const at = stored + p;
-      const take = Math.min(data.length - p, CHUNK_GRANULARITY - (at % CHUNK_GRANULARITY));
-      hasher.update(data.subarray(p, p + take));
-      p += take;
-      if ((stored + p) % CHUNK_GRANULARITY === 0)
-        boundary = { offset: stored + p, hash: hasher.save() };
+    let data = chunkStart < stored ? chunk.subarray(stored - chunkStart) : chunk;
+    if (interrupt && stored + data.length >= interrupt.offset) {
+      const before = interrupt.offset - stored;
+      await take(data.subarray(0, before));
+      data = data.subarray(before);
+      decision = await interrupt.reached(stored);
+      interrupt = undefined;
+      // An end here keeps the body up to here: what arrived past it does not count as received.
+      if (decision !== 'continue') {
+        received -= data.length;
+        continue;
+      }
     }
-    await writer.write(data);
-    stored += data.length;
+    await take(data);
 
     if (
       options.checkpoint &&
@@ -95,6 +151,7 @@ export async function ingest(
   return {
     received,
     end,
+    ...(typeof decision === 'object' && { answer: decision.answer }),
     written: stored,
     hashAt(offset: number): HashState {
       if (offset === final.offset) return (final.hash ??= hasher.save());

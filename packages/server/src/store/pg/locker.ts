@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { protocolError } from '@spool/core';
 import { HttpError } from '../../http/errors.js';
@@ -6,7 +5,12 @@ import { SessionLocks, type Lease, type Locker } from '../../locks.js';
 import type { Logger } from '../../log.js';
 import { advisoryLockId } from './pool.js';
 
-/** Channels: "please let go of KEY" (payload "KEY TOKEN") and "KEY is free" (payload "KEY"). */
+/**
+ * Channels: "please let go of KEY" (payload "KEY TICKET") and "KEY is free" (payload "KEY"). A
+ * ticket comes from a PostgreSQL sequence when a request starts to acquire, so tickets order
+ * requests across servers: a request to let go concerns only requests with smaller tickets (one
+ * that arrives late, after a newer request started waiting, does not stop the newer one).
+ */
 const RELEASE_CHANNEL = 'spool_lock_release';
 const FREED_CHANNEL = 'spool_lock_freed';
 
@@ -21,7 +25,8 @@ const ACQUIRE_TIMEOUT_MS = 30_000;
 export const LOCK_CONNECTION_NAME = 'spool session locks';
 
 interface Holder {
-  readonly token: string;
+  /** Set when the request starts acquiring; greater for newer requests. */
+  ticket: bigint;
   readonly controller: AbortController;
   /** The connection holding the lock, once held. */
   connection: pg.Client | undefined;
@@ -67,7 +72,7 @@ export class PgLocker implements Locker {
   async acquire(key: string): Promise<Lease> {
     const local = await this.local.acquire(key);
     const holder: Holder = {
-      token: randomBytes(9).toString('base64url'),
+      ticket: 0n,
       controller: new AbortController(),
       connection: undefined,
       wake: undefined,
@@ -107,6 +112,12 @@ export class PgLocker implements Locker {
     while (true) {
       const client = await this.client();
       try {
+        if (holder.ticket === 0n) {
+          const { rows } = await client.query<{ ticket: string }>(
+            "SELECT nextval('spool_lock_tickets') AS ticket",
+          );
+          holder.ticket = BigInt(rows[0]!.ticket);
+        }
         const { rows } = await client.query<{ locked: boolean }>(
           'SELECT pg_try_advisory_lock($1) AS locked',
           [id],
@@ -119,7 +130,7 @@ export class PgLocker implements Locker {
         if (!holder.controller.signal.aborted && Date.now() - askedAt >= ASK_AGAIN_MS) {
           await client.query('SELECT pg_notify($1, $2)', [
             RELEASE_CHANNEL,
-            `${key} ${holder.token}`,
+            `${key} ${holder.ticket}`,
           ]);
           askedAt = Date.now();
         }
@@ -195,9 +206,10 @@ export class PgLocker implements Locker {
 
   private heard(channel: string, payload: string): void {
     if (channel === RELEASE_CHANNEL) {
-      const [key = '', token] = payload.split(' ');
+      const [key = '', ticket = ''] = payload.split(' ');
       const holder = this.holders.get(key);
-      if (holder && holder.token !== token) holder.controller.abort();
+      if (holder && holder.ticket !== 0n && /^\d+$/.test(ticket) && holder.ticket < BigInt(ticket))
+        holder.controller.abort();
     } else if (channel === FREED_CHANNEL) {
       this.holders.get(payload)?.wake?.();
     }
@@ -216,6 +228,10 @@ export class PgLocker implements Locker {
 
   supersedeAll(): void {
     this.local.supersedeAll();
+  }
+
+  get active(): number {
+    return this.local.active;
   }
 
   async close(): Promise<void> {

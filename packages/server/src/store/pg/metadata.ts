@@ -1,5 +1,10 @@
 import type pg from 'pg';
-import { bucketNotFound, preconditionFailed, preconditionsHold } from '@spool/core';
+import {
+  bucketNotFound,
+  preconditionFailed,
+  preconditionsHold,
+  type Preconditions,
+} from '@spool/core';
 import { sessionKey } from '../../ids.js';
 import { GenerationClock } from '../generation.js';
 import { listNames } from '../listing.js';
@@ -70,8 +75,9 @@ export class PgMetadataStore implements MetadataStore {
 
   async createSession(session: SessionRecord): Promise<void> {
     await this.pool.query(
-      'INSERT INTO spool_sessions (key, expires_at, record) VALUES ($1, $2, $3)',
-      [sessionKey(session.id), session.expiresAt, JSON.stringify(session)],
+      `INSERT INTO spool_sessions (key, expires_at, status, owner, record)
+       VALUES ($1, $2, $3, $4, $5)`,
+      sessionRow(session),
     );
   }
 
@@ -89,6 +95,16 @@ export class PgMetadataStore implements MetadataStore {
 
   async deleteSession(id: string): Promise<void> {
     await this.pool.query('DELETE FROM spool_sessions WHERE key = $1', [sessionKey(id)]);
+  }
+
+  async countOpenSessions(owner?: string): Promise<number> {
+    const { rows } = await this.pool.query<{ n: string }>(
+      owner === undefined
+        ? "SELECT count(*) AS n FROM spool_sessions WHERE status = 'active'"
+        : "SELECT count(*) AS n FROM spool_sessions WHERE status = 'active' AND owner = $1",
+      owner === undefined ? [] : [owner],
+    );
+    return Number(rows[0]?.n ?? 0);
   }
 
   async *expiredSessions(now: number): AsyncIterable<SessionRecord> {
@@ -150,43 +166,66 @@ export class PgMetadataStore implements MetadataStore {
     draft: Omit<ObjectRecord, 'generation'>,
   ): Promise<CompleteResult> {
     return inTransaction(this.pool, async (c) => {
-      await lockObject(c, draft.bucket, draft.name);
-      // Keeps the bucket from being deleted until this commits.
-      const bucket = await c.query('SELECT 1 FROM spool_buckets WHERE name = $1 FOR KEY SHARE', [
-        draft.bucket,
-      ]);
-      const current = await readObject(c, draft.bucket, draft.name);
-      const error =
-        bucket.rowCount === 0
-          ? bucketNotFound()
-          : !preconditionsHold(session.preconditions, current)
-            ? preconditionFailed()
-            : undefined;
-      if (error) {
-        await writeSession(c, { ...session, status: 'failed', failure: error });
-        return { ok: false, error };
-      }
-      const object: ObjectRecord = {
-        ...draft,
-        generation: this.generations.next(current?.generation),
-      };
-      await c.query(
-        `INSERT INTO spool_objects (bucket, name, record) VALUES ($1, $2, $3)
-         ON CONFLICT (bucket, name) DO UPDATE SET record = EXCLUDED.record`,
-        [object.bucket, object.name, JSON.stringify(object)],
+      const outcome = await this.commit(c, draft, session.preconditions);
+      await writeSession(
+        c,
+        outcome.ok
+          ? { ...session, status: 'final', object: outcome.object }
+          : { ...session, status: 'failed', failure: outcome.error },
       );
-      await writeSession(c, { ...session, status: 'final', object });
-      if (current && current.blobId !== object.blobId) await this.release(c, current.blobId);
-      return { ok: true, object, replaced: current };
+      return outcome;
     });
   }
 
-  async putObjectMetadata(object: ObjectRecord): Promise<void> {
-    await this.pool.query('UPDATE spool_objects SET record = $3 WHERE bucket = $1 AND name = $2', [
-      object.bucket,
-      object.name,
-      JSON.stringify(object),
+  async commitObject(
+    draft: Omit<ObjectRecord, 'generation'>,
+    preconditions: Preconditions,
+  ): Promise<CompleteResult> {
+    return inTransaction(this.pool, (c) => this.commit(c, draft, preconditions));
+  }
+
+  /** In a transaction: checks the bucket and preconditions, and stores the object. */
+  private async commit(
+    c: Queryable,
+    draft: Omit<ObjectRecord, 'generation'>,
+    preconditions: Preconditions,
+  ): Promise<CompleteResult> {
+    await lockObject(c, draft.bucket, draft.name);
+    // Keeps the bucket from being deleted until this commits.
+    const bucket = await c.query('SELECT 1 FROM spool_buckets WHERE name = $1 FOR KEY SHARE', [
+      draft.bucket,
     ]);
+    const current = await readObject(c, draft.bucket, draft.name);
+    if (bucket.rowCount === 0) return { ok: false, error: bucketNotFound() };
+    if (!preconditionsHold(preconditions, current))
+      return { ok: false, error: preconditionFailed() };
+    const object: ObjectRecord = {
+      ...draft,
+      generation: this.generations.next(current?.generation),
+    };
+    await c.query(
+      `INSERT INTO spool_objects (bucket, name, record) VALUES ($1, $2, $3)
+       ON CONFLICT (bucket, name) DO UPDATE SET record = EXCLUDED.record`,
+      [object.bucket, object.name, JSON.stringify(object)],
+    );
+    if (current && current.blobId !== object.blobId) await this.release(c, current.blobId);
+    return { ok: true, object, replaced: current };
+  }
+
+  async putObjectMetadata(object: ObjectRecord, expectedMetageneration: string): Promise<boolean> {
+    const { rowCount } = await this.pool.query(
+      `UPDATE spool_objects SET record = $3
+        WHERE bucket = $1 AND name = $2
+          AND record->>'generation' = $4 AND record->>'metageneration' = $5`,
+      [
+        object.bucket,
+        object.name,
+        JSON.stringify(object),
+        object.generation,
+        expectedMetageneration,
+      ],
+    );
+    return rowCount === 1;
   }
 
   async deleteObject(
@@ -242,10 +281,23 @@ export class PgMetadataStore implements MetadataStore {
 
 function writeSession(c: Queryable, session: SessionRecord): Promise<unknown> {
   return c.query(
-    `INSERT INTO spool_sessions (key, expires_at, record) VALUES ($1, $2, $3)
-     ON CONFLICT (key) DO UPDATE SET expires_at = EXCLUDED.expires_at, record = EXCLUDED.record`,
-    [sessionKey(session.id), session.expiresAt, JSON.stringify(session)],
+    `INSERT INTO spool_sessions (key, expires_at, status, owner, record)
+     VALUES ($1, $2, $3, $4, $5)
+     ON CONFLICT (key) DO UPDATE SET expires_at = EXCLUDED.expires_at,
+       status = EXCLUDED.status, owner = EXCLUDED.owner, record = EXCLUDED.record`,
+    sessionRow(session),
   );
+}
+
+/** The columns of a session row: what queries select on, and the record. */
+function sessionRow(session: SessionRecord): unknown[] {
+  return [
+    sessionKey(session.id),
+    session.expiresAt,
+    session.status,
+    session.owner ?? null,
+    JSON.stringify(session),
+  ];
 }
 
 async function readObject(

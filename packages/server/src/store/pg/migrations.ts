@@ -30,13 +30,17 @@ export const migrations: readonly Migration[] = [
       CREATE TABLE spool_sessions (
         key text PRIMARY KEY,
         expires_at bigint NOT NULL,
+        status text NOT NULL,
+        owner text,
         record json NOT NULL
       );
       CREATE INDEX spool_sessions_expiry ON spool_sessions (expires_at, key);
+      CREATE INDEX spool_sessions_open ON spool_sessions (owner) WHERE status = 'active';
       CREATE TABLE spool_released_blobs (
         blob_id text PRIMARY KEY,
         released_at bigint NOT NULL
       );
+      CREATE SEQUENCE spool_lock_tickets;
     `,
   },
 ];

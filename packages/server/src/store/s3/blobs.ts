@@ -34,6 +34,11 @@ export class S3BlobStore implements BlobStore {
     return new Promise((resolve) => resolve(new S3BlobWriter(this.bucket, blobId, start)));
   }
 
+  openOneShotWriter(blobId: string): Promise<BlobWriter> {
+    const start = { offset: 0, state: undefined, expectedSize: undefined };
+    return Promise.resolve(new S3BlobWriter(this.bucket, blobId, start, true));
+  }
+
   async seal(blobId: string, size: number, state: BlobState | undefined): Promise<void> {
     const key = this.bucket.objectKey(blobId);
     // Sealed already, before a crash kept the metadata from saying so: only this session's
@@ -78,8 +83,28 @@ export class S3BlobStore implements BlobStore {
   private async removeLeftovers(blobId: string): Promise<void> {
     await this.bucket.abortUploads(this.bucket.objectKey(blobId));
     const pieces: string[] = [];
-    for await (const key of this.bucket.list(this.bucket.piecesPrefix(blobId))) pieces.push(key);
+    for await (const { key } of this.bucket.list(this.bucket.piecesPrefix(blobId)))
+      pieces.push(key);
     if (pieces.length > 0) await this.bucket.deleteObjects(pieces);
+  }
+
+  /**
+   * Multipart uploads started, and pieces written, before `before`: older than any session that
+   * may still be alive, they are what crashes left behind (one-shot uploads, which no record
+   * lists, most of all).
+   */
+  async removeOrphans(before: number): Promise<number> {
+    let removed = 0;
+    for await (const upload of this.bucket.uploads(this.bucket.root('objects'))) {
+      if (upload.started >= before) continue;
+      await this.bucket.abortUpload(upload.key, upload.uploadId);
+      removed++;
+    }
+    const pieces: string[] = [];
+    for await (const piece of this.bucket.list(this.bucket.root('pieces')))
+      if (piece.written < before) pieces.push(piece.key);
+    if (pieces.length > 0) await this.bucket.deleteObjects(pieces);
+    return removed + pieces.length;
   }
 
   close(): Promise<void> {

@@ -36,12 +36,17 @@ export class S3Bucket {
     readonly location: S3Location,
   ) {}
 
+  /** Where objects and pieces live: `objects/` and `pieces/` under the prefix. */
+  root(kind: 'objects' | 'pieces'): string {
+    return `${this.location.prefix}${kind}/`;
+  }
+
   objectKey(blobId: string): string {
-    return `${this.location.prefix}objects/${blobId}`;
+    return `${this.root('objects')}${blobId}`;
   }
 
   piecesPrefix(blobId: string): string {
-    return `${this.location.prefix}pieces/${blobId}/`;
+    return `${this.root('pieces')}${blobId}/`;
   }
 
   /** A fresh key for a piece starting at `start`: a rewrite never replaces a recorded piece. */
@@ -142,49 +147,58 @@ export class S3Bucket {
     }
   }
 
-  /** Every object under `prefix`. */
-  async *list(prefix: string): AsyncIterable<string> {
+  /** Every object under `prefix`, with when it was written. */
+  async *list(prefix: string): AsyncIterable<{ key: string; written: number }> {
     let ContinuationToken: string | undefined;
     do {
       const page = await this.s3.send(
         new ListObjectsV2Command({ Bucket: this.Bucket, Prefix: prefix, ContinuationToken }),
       );
-      for (const o of page.Contents ?? []) if (o.Key !== undefined) yield o.Key;
+      for (const o of page.Contents ?? [])
+        if (o.Key !== undefined) yield { key: o.Key, written: o.LastModified?.getTime() ?? 0 };
       ContinuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (ContinuationToken);
   }
 
-  /** Aborts every multipart upload to `key`: those a crash left unrecorded as well. */
-  async abortUploads(key: string): Promise<void> {
+  /** Every multipart upload in progress under `prefix`, with when it started. */
+  async *uploads(
+    prefix: string,
+  ): AsyncIterable<{ key: string; uploadId: string; started: number }> {
     let KeyMarker: string | undefined;
     let UploadIdMarker: string | undefined;
     do {
       const page = await this.s3.send(
         new ListMultipartUploadsCommand({
           Bucket: this.Bucket,
-          Prefix: key,
+          Prefix: prefix,
           KeyMarker,
           UploadIdMarker,
         }),
       );
-      for (const upload of page.Uploads ?? []) {
-        if (upload.Key !== key || !upload.UploadId) continue;
-        try {
-          await this.s3.send(
-            new AbortMultipartUploadCommand({
-              Bucket: this.Bucket,
-              Key: key,
-              UploadId: upload.UploadId,
-            }),
-          );
-        } catch (error) {
-          if (!isNotFound(error)) throw error;
-        }
+      for (const u of page.Uploads ?? []) {
+        if (u.Key !== undefined && u.UploadId !== undefined)
+          yield { key: u.Key, uploadId: u.UploadId, started: u.Initiated?.getTime() ?? 0 };
       }
       const more = page.IsTruncated === true;
       KeyMarker = more ? page.NextKeyMarker : undefined;
       UploadIdMarker = more ? page.NextUploadIdMarker : undefined;
     } while (KeyMarker);
+  }
+
+  async abortUpload(key: string, uploadId: string): Promise<void> {
+    try {
+      await this.s3.send(
+        new AbortMultipartUploadCommand({ Bucket: this.Bucket, Key: key, UploadId: uploadId }),
+      );
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+    }
+  }
+
+  /** Aborts every multipart upload to `key`: those a crash left unrecorded as well. */
+  async abortUploads(key: string): Promise<void> {
+    for await (const upload of this.uploads(key))
+      if (upload.key === key) await this.abortUpload(key, upload.uploadId);
   }
 
   /**

@@ -7,6 +7,7 @@ import {
   partsSize,
   sameLayout,
   type Layout,
+  type Part,
   type Piece,
 } from './layout.js';
 import { MAX_PARTS, partSize } from './part-size.js';
@@ -38,6 +39,9 @@ interface PendingPart {
  * memory, or, if its start was committed earlier, from the pieces holding it plus memory); at a
  * commit, the bytes of an unfinished part go to a new piece. So everything a commit acknowledges
  * is in S3, and the layout it returns says where.
+ *
+ * A one-shot writer (a blob written in one request) commits once, at the end, and that commit
+ * makes the object: from memory if it is that small, else by completing the upload.
  */
 export class S3BlobWriter implements BlobWriter {
   private readonly parts: PendingPart[];
@@ -65,6 +69,7 @@ export class S3BlobWriter implements BlobWriter {
     private readonly bucket: S3Bucket,
     private readonly blobId: string,
     start: WriterStart,
+    private readonly oneShot = false,
   ) {
     const layout = layoutFromState(start.state);
     const partsEnd = partsSize(layout);
@@ -128,6 +133,7 @@ export class S3BlobWriter implements BlobWriter {
 
   async commit(offset: number, final: boolean): Promise<BlobState | undefined> {
     this.check();
+    if (this.oneShot) return this.publish(offset, final);
     const written = this.bufferStart + this.bufferBytes;
     if (offset > written)
       throw new Error(`cannot commit ${offset} bytes: only ${written} were written`);
@@ -147,7 +153,7 @@ export class S3BlobWriter implements BlobWriter {
     const pieces = clipPieces(this.pieces, this.partStart, offset);
     const layout: Layout = {
       uploadId: this.parts.length > 0 ? this.uploadId : undefined,
-      parts: this.parts.map((p) => ({ size: p.size, etag: p.etag! })),
+      parts: this.partList(),
       pieces: pieces.map(({ key, size }) => ({ key, size })),
       partSize: pieces.length > 0 ? this.partEnd - this.partStart : undefined,
     };
@@ -156,8 +162,7 @@ export class S3BlobWriter implements BlobWriter {
     this.deletable = this.consumed;
     this.consumed = [];
     // A failure leaves them for the clean-up at the session's end; the commit stands.
-    if (doomed.length > 0)
-      await this.bucket.deleteObjects(doomed.map((p) => p.key)).catch(() => undefined);
+    await this.deletePieces(doomed);
 
     if (!sameLayout(layout, this.recorded)) {
       this.recorded = layout;
@@ -171,6 +176,44 @@ export class S3BlobWriter implements BlobWriter {
     this.buffer = [];
     this.bufferBytes = 0;
     await this.settle();
+    // A one-shot blob leaves nothing behind (a crash leaves it to the sweep of old leftovers).
+    if (this.oneShot) {
+      await this.deletePieces([...this.consumed, ...this.pieces]);
+      if (this.uploadId !== undefined) {
+        await this.bucket
+          .abortUpload(this.bucket.objectKey(this.blobId), this.uploadId)
+          .catch(() => undefined);
+      }
+    }
+  }
+
+  /** The one commit of a one-shot blob: it becomes the object. */
+  private async publish(offset: number, final: boolean): Promise<undefined> {
+    if (!final) throw new Error('a one-shot blob is committed once, whole');
+    this.truncate(offset);
+    this.ended = true;
+    const key = this.bucket.objectKey(this.blobId);
+    if (this.parts.length === 0 && this.pieces.length === 0) {
+      const { bytes, size } = this.takeBuffer();
+      await this.bucket.putObject(key, bytes, size);
+      return undefined;
+    }
+    if (offset > this.partStart) this.finishPart(offset);
+    await this.settle();
+    if (this.failure !== undefined) throw this.failure;
+    await this.bucket.completeUpload(key, this.uploadId!, this.partList());
+    await this.deletePieces(this.consumed);
+    return undefined;
+  }
+
+  /** Deletes pieces no record needs; a failure leaves them to a later clean-up. */
+  private async deletePieces(pieces: readonly Piece[]): Promise<void> {
+    if (pieces.length === 0) return;
+    await this.bucket.deleteObjects(pieces.map((p) => p.key)).catch(() => undefined);
+  }
+
+  private partList(): Part[] {
+    return this.parts.map((p) => ({ size: p.size, etag: p.etag! }));
   }
 
   /** Drops buffered bytes past `offset`. */
