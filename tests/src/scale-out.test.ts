@@ -40,6 +40,7 @@ const startNode = () =>
     storage: { metadata: database.url, blobs: `s3://${s3.name}/spool` },
     cwd: nodeCwd,
     env: { ...s3Env(), TMPDIR: nodeTmp },
+    args: ['--fault-injection'],
   });
 
 before(async () => {
@@ -197,6 +198,21 @@ describe('three nodes behind a round-robin balancer', () => {
       `every node served some of the chunks: ${balancer.served.join(', ')}`,
     );
     await assertEverywhere('scale/raw-chunks.bin', data);
+  });
+
+  it('an injected stop keeps an unaligned offset, and another node goes on from it', async () => {
+    const data = randomData(10 * MiB + 3);
+    const uri = await initiate(balancer.url, bucketName, 'scale/unaligned.bin');
+    const stopped = await putChunk(uri, `bytes 0-${data.length - 1}/${data.length}`, data, {
+      'x-goog-emulator-instructions': 'return-503-after-8500K',
+    });
+    assert.equal(stopped.status, 503, stopped.text());
+    const status = await query(uri);
+    assert.equal(storedBytes(status), 8500 * 1024, 'every byte up to the offset is kept');
+    const rest = `bytes ${8500 * 1024}-${data.length - 1}/${data.length}`;
+    const done = await putChunk(uri, rest, data.subarray(8500 * 1024));
+    assert.equal(done.status, 200, done.text());
+    await assertEverywhere('scale/unaligned.bin', data);
   });
 
   it('a newer request on one node makes a stale request on another node let go', async () => {
