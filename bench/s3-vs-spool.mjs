@@ -89,10 +89,16 @@ try {
   const s = median(times.spool);
   const d = median(times.direct);
   console.log('');
-  console.log(`| ${(size / 1024 ** 3).toFixed(2)} GiB upload to S3        | median s | MB/s |`);
-  console.log('| ---------------------------------- | -------- | ---- |');
-  console.log(`| Spool (one resumable request)      | ${s.toFixed(2)} | ${mbps(size, s)} |`);
-  console.log(`| AWS SDK multipart (8 MiB, 4 parts) | ${d.toFixed(2)} | ${mbps(size, d)} |`);
+  const rows = [
+    [`${(size / 1024 ** 3).toFixed(2)} GiB upload to S3 (${rounds} rounds)`, 'median s', 'MB/s'],
+    ['Spool, one resumable request', s.toFixed(2), mbps(size, s)],
+    ['AWS SDK multipart, 8 MiB parts, 4 at once', d.toFixed(2), mbps(size, d)],
+  ];
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  const line = (r) => `| ${r.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
+  console.log(line(rows[0]));
+  console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
+  for (const r of rows.slice(1)) console.log(line(r));
   console.log('');
   console.log(`Spool / direct throughput: ${(d / s).toFixed(2)}x (target >= 0.8x)`);
 } finally {

@@ -99,8 +99,7 @@ describe('S3 blob store', () => {
     assert.deepEqual(shape(state), { parts: [], pieces: [3 * MiB] });
     await writeAll(writer, data.subarray(3 * MiB + 1000, 5 * MiB));
     state = await writer.commit(5 * MiB, true);
-    // The checkpoint stored all it had (the first piece holds 1000 bytes past it).
-    assert.deepEqual(shape(state), { parts: [], pieces: [3 * MiB + 1000, 2 * MiB - 1000] });
+    assert.deepEqual(shape(state), { parts: [], pieces: [3 * MiB, 2 * MiB] });
 
     // The next request, on any server, goes on from the recorded layout: the part it fills is
     // made of both pieces and the new bytes.
@@ -142,6 +141,28 @@ describe('S3 blob store', () => {
     assert.ok((await readAll(blobId, 0, expected.length - 1)).equals(expected));
     // The dead writer's multipart upload and pieces are gone with the seal.
     assert.deepEqual(await leftovers(blobId), []);
+  });
+
+  it('commits at the end of a part without writing anything more', async () => {
+    const blobId = newBlob();
+    const data = randomData(8 * MiB + 100 * 1024);
+    const writer = await store.openWriter(blobId, {
+      offset: 0,
+      state: undefined,
+      expectedSize: undefined,
+    });
+    await writeAll(writer, data);
+    assert.equal(writer.cheapAt?.(8 * MiB - CHUNK), false, 'those bytes went up in a part');
+    assert.equal(writer.cheapAt?.(8 * MiB), true);
+    const state = await writer.commit(8 * MiB, false);
+    assert.deepEqual(shape(state), { parts: [8 * MiB], pieces: [] });
+    await writer.abandon();
+    assert.deepEqual(
+      (await bucket.keys('blobs/pieces/')).filter((k) => k.includes(blobId)),
+      [],
+      'no piece was written',
+    );
+    await store.delete(blobId);
   });
 
   it('drops what was written past the offset of a final commit', async () => {

@@ -161,6 +161,11 @@ export interface BlobWriter {
   commit(offset: number, final: boolean): Promise<BlobState | undefined>;
   /** Ends the writer, keeping only what was committed. */
   abandon(): Promise<void>;
+  /**
+   * Whether committing `offset` now costs no more than waiting for what is in flight (S3: the
+   * bytes before it are in parts, or pieces, already). Without it, every offset is.
+   */
+  cheapAt?(offset: number): boolean;
 }
 
 /** Where a writer starts: the session's stored size and blob state, and its total if known. */

@@ -134,11 +134,17 @@ export async function ingest(
     }
     await take(data);
 
+    // A checkpoint that is due waits for an offset the writer can commit without extra writes
+    // (S3: the end of a part), for as long again at most.
+    const bytes = boundary.offset - checkpointed;
+    const ms = Date.now() - checkpointTime;
     if (
       options.checkpoint &&
-      boundary.offset > checkpointed &&
-      (boundary.offset - checkpointed >= CHECKPOINT_BYTES ||
-        Date.now() - checkpointTime >= CHECKPOINT_MS)
+      bytes > 0 &&
+      (((bytes >= CHECKPOINT_BYTES || ms >= CHECKPOINT_MS) &&
+        (writer.cheapAt?.(boundary.offset) ?? true)) ||
+        bytes >= 2 * CHECKPOINT_BYTES ||
+        ms >= 2 * CHECKPOINT_MS)
     ) {
       const blobState = await writer.commit(boundary.offset, false);
       await options.checkpoint(boundary.offset, boundary.hash, blobState);

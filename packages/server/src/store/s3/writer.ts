@@ -21,8 +21,11 @@ const MiB = 1024 * 1024;
  */
 export const PIECE_LIMIT = 16 * MiB;
 
-/** Uploads one writer keeps in flight while it takes in the next bytes. */
-const MAX_IN_FLIGHT = 2;
+/**
+ * Bytes of one writer's uploads in flight (held in memory until S3 has them) before it waits:
+ * three 8 MiB parts. S3 takes parts in parallel, and the next bytes keep arriving meanwhile.
+ */
+const MAX_IN_FLIGHT_BYTES = 24 * MiB;
 
 interface PendingPiece extends Piece {
   /** Settles when the piece is in S3; rejects if it could not be stored. */
@@ -56,6 +59,7 @@ export class S3BlobWriter implements BlobWriter {
   private bufferStart: number;
   private bufferBytes = 0;
   private readonly tasks = new Set<Promise<void>>();
+  private inFlightBytes = 0;
   private failure: Error | undefined;
   private ended = false;
   /** Pieces folded into parts since the last commit, and before it (those may go now). */
@@ -127,8 +131,14 @@ export class S3BlobWriter implements BlobWriter {
       if (bufferEnd + take === this.partEnd) this.finishPart(this.partEnd);
       else if (bufferEnd + take === limit) this.storePiece();
     }
-    while (this.tasks.size >= MAX_IN_FLIGHT) await Promise.race(this.tasks).catch(() => undefined);
+    while (this.inFlightBytes >= MAX_IN_FLIGHT_BYTES)
+      await Promise.race(this.tasks).catch(() => undefined);
     this.check();
+  }
+
+  /** Every byte before the buffer is in a part or a piece, or on its way there. */
+  cheapAt(offset: number): boolean {
+    return offset === this.bufferStart;
   }
 
   async commit(offset: number, final: boolean): Promise<BlobState | undefined> {
@@ -142,7 +152,8 @@ export class S3BlobWriter implements BlobWriter {
       // The object ends here: its last part may be short, and need not wait for the seal.
       if (offset === this.expectedSize && offset > this.partStart) this.finishPart(offset);
     }
-    if (this.bufferBytes > 0) this.storePiece();
+    // Bytes past a checkpoint stay in memory for the part they belong to.
+    if (offset > this.bufferStart) this.storePiece(offset);
     await this.settle();
     if (this.failure !== undefined) throw this.failure;
     if (this.partStart > offset) {
@@ -230,19 +241,43 @@ export class S3BlobWriter implements BlobWriter {
     this.bufferBytes = Math.max(0, offset - this.bufferStart);
   }
 
-  /** The buffered bytes, leaving the buffer empty at their end. */
-  private takeBuffer(): { start: number; bytes: Uint8Array[]; size: number } {
-    const taken = { start: this.bufferStart, bytes: this.buffer, size: this.bufferBytes };
-    this.bufferStart += this.bufferBytes;
-    this.buffer = [];
-    this.bufferBytes = 0;
-    return taken;
+  /** The buffered bytes up to `end` (all by default); the buffer goes on from there. */
+  private takeBuffer(end = this.bufferStart + this.bufferBytes): {
+    start: number;
+    bytes: Uint8Array[];
+    size: number;
+  } {
+    const size = end - this.bufferStart;
+    if (size === this.bufferBytes) {
+      const whole = { start: this.bufferStart, bytes: this.buffer, size };
+      this.bufferStart = end;
+      this.buffer = [];
+      this.bufferBytes = 0;
+      return whole;
+    }
+    const taken: Uint8Array[] = [];
+    let left = size;
+    while (left > 0) {
+      const b = this.buffer[0]!;
+      if (b.length <= left) {
+        taken.push(this.buffer.shift()!);
+        left -= b.length;
+      } else {
+        taken.push(b.subarray(0, left));
+        this.buffer[0] = b.subarray(left);
+        left = 0;
+      }
+    }
+    const start = this.bufferStart;
+    this.bufferStart = end;
+    this.bufferBytes -= size;
+    return { start, bytes: taken, size };
   }
 
-  private storePiece(): void {
-    const { start, bytes, size } = this.takeBuffer();
+  private storePiece(end?: number): void {
+    const { start, bytes, size } = this.takeBuffer(end);
     const key = this.bucket.pieceKey(this.blobId, start);
-    const stored = this.run(() => this.bucket.putObject(key, bytes, size));
+    const stored = this.run(size, () => this.bucket.putObject(key, bytes, size));
     this.pieces.push({ key, size, stored });
   }
 
@@ -252,7 +287,7 @@ export class S3BlobWriter implements BlobWriter {
     // The pieces and the buffer hold [partStart, end) exactly: nothing is written past a part's
     // end before it is cut, and a final commit has dropped the buffer past `end`.
     const pieces = this.pieces;
-    const { bytes } = this.takeBuffer();
+    const { bytes, size: held } = this.takeBuffer();
     const part: PendingPart = { size: end - this.partStart, etag: undefined };
     this.parts.push(part);
     this.consumed.push(...this.pieces);
@@ -260,7 +295,7 @@ export class S3BlobWriter implements BlobWriter {
     this.partStart = end;
     this.partEnd = end + this.nextPartSize();
     const key = this.bucket.objectKey(this.blobId);
-    void this.run(async () => {
+    void this.run(held, async () => {
       await Promise.all(pieces.map((p) => p.stored));
       this.upload ??= this.bucket.createUpload(key).then((id) => (this.uploadId = id));
       const uploadId = await this.upload;
@@ -269,13 +304,18 @@ export class S3BlobWriter implements BlobWriter {
     });
   }
 
-  private run(task: () => Promise<void>): Promise<void> {
+  /** Runs an upload holding `bytes` of memory until it is done. */
+  private run(bytes: number, task: () => Promise<void>): Promise<void> {
+    this.inFlightBytes += bytes;
     const promise: Promise<void> = task()
       .catch((error: unknown) => {
         this.failure ??= error instanceof Error ? error : new Error(String(error));
         throw error;
       })
-      .finally(() => this.tasks.delete(promise));
+      .finally(() => {
+        this.tasks.delete(promise);
+        this.inFlightBytes -= bytes;
+      });
     promise.catch(() => undefined);
     this.tasks.add(promise);
     return promise;
