@@ -35,6 +35,10 @@ after(async () => {
 
 const newBlob = () => randomBytes(16).toString('hex');
 
+/** A writer for a new blob, for an object of `expectedSize` bytes if known. */
+const freshWriter = (blobId: string, expectedSize: number | undefined) =>
+  store.openWriter(blobId, { offset: 0, state: undefined, expectedSize });
+
 /** Writes `data` in request-sized pieces, as the ingest loop does. */
 async function writeAll(writer: BlobWriter, data: Buffer): Promise<void> {
   for (let at = 0; at < data.length; at += 64 * 1024) {
@@ -68,11 +72,7 @@ describe('S3 blob store', () => {
   it('sends the parts of one long request straight from memory; sealing makes the object', async () => {
     const blobId = newBlob();
     const data = randomData(20 * MiB + 5);
-    const writer = await store.openWriter(blobId, {
-      offset: 0,
-      state: undefined,
-      expectedSize: data.length,
-    });
+    const writer = await freshWriter(blobId, data.length);
     await writeAll(writer, data);
     const state = await writer.commit(data.length, true);
     // The last part went up with the final commit: no pieces to read back when sealing.
@@ -88,11 +88,7 @@ describe('S3 blob store', () => {
   it('keeps committed bytes short of a part in pieces, and folds them into the part later', async () => {
     const blobId = newBlob();
     const data = randomData(11 * MiB + 100);
-    let writer = await store.openWriter(blobId, {
-      offset: 0,
-      state: undefined,
-      expectedSize: undefined,
-    });
+    let writer = await freshWriter(blobId, undefined);
     await writeAll(writer, data.subarray(0, 3 * MiB + 1000));
     // A checkpoint in the middle of a request: 3 MiB acknowledged, the rest goes on.
     let state = await writer.commit(3 * MiB, false);
@@ -115,11 +111,7 @@ describe('S3 blob store', () => {
   it('goes on from the recorded layout after a writer died with bytes nobody recorded', async () => {
     const blobId = newBlob();
     const first = randomData(20 * MiB);
-    let writer = await store.openWriter(blobId, {
-      offset: 0,
-      state: undefined,
-      expectedSize: undefined,
-    });
+    let writer = await freshWriter(blobId, undefined);
     await writeAll(writer, first.subarray(0, 5 * MiB));
     const recorded = await writer.commit(5 * MiB, false);
     // It goes on and uploads two parts (a multipart upload nobody records), then dies.
@@ -146,11 +138,7 @@ describe('S3 blob store', () => {
   it('commits at the end of a part without writing anything more', async () => {
     const blobId = newBlob();
     const data = randomData(8 * MiB + 100 * 1024);
-    const writer = await store.openWriter(blobId, {
-      offset: 0,
-      state: undefined,
-      expectedSize: undefined,
-    });
+    const writer = await freshWriter(blobId, undefined);
     await writeAll(writer, data);
     assert.equal(writer.cheapAt?.(8 * MiB - CHUNK), false, 'those bytes went up in a part');
     assert.equal(writer.cheapAt?.(8 * MiB), true);
@@ -168,11 +156,7 @@ describe('S3 blob store', () => {
   it('drops what was written past the offset of a final commit', async () => {
     const blobId = newBlob();
     const data = randomData(3 * MiB);
-    const writer = await store.openWriter(blobId, {
-      offset: 0,
-      state: undefined,
-      expectedSize: undefined,
-    });
+    const writer = await freshWriter(blobId, undefined);
     await writeAll(writer, data);
     const state = await writer.commit(10 * CHUNK, true);
     assert.deepEqual(shape(state), { parts: [], pieces: [10 * CHUNK] });
@@ -185,11 +169,7 @@ describe('S3 blob store', () => {
     const data = randomData(40 * MiB);
     // 300 GB announced: parts of 29 MiB, more than the 16 MiB a writer holds before it stores a
     // piece.
-    const writer = await store.openWriter(blobId, {
-      offset: 0,
-      state: undefined,
-      expectedSize: 300e9,
-    });
+    const writer = await freshWriter(blobId, 300e9);
     await writeAll(writer, data);
     const state = await writer.commit(data.length, true);
     assert.deepEqual(shape(state), { parts: [29 * MiB], pieces: [11 * MiB] });
@@ -201,11 +181,7 @@ describe('S3 blob store', () => {
   it('seals again without harm after a crash between sealing and recording it', async () => {
     const blobId = newBlob();
     const data = randomData(9 * MiB);
-    const writer = await store.openWriter(blobId, {
-      offset: 0,
-      state: undefined,
-      expectedSize: undefined,
-    });
+    const writer = await freshWriter(blobId, undefined);
     await writeAll(writer, data);
     const state = await writer.commit(data.length, true);
     await store.seal(blobId, data.length, state);
@@ -216,11 +192,7 @@ describe('S3 blob store', () => {
 
   it('deletes a blob with its pieces and the multipart uploads nobody recorded', async () => {
     const blobId = newBlob();
-    const writer = await store.openWriter(blobId, {
-      offset: 0,
-      state: undefined,
-      expectedSize: undefined,
-    });
+    const writer = await freshWriter(blobId, undefined);
     await writeAll(writer, randomData(9 * MiB));
     await writer.commit(9 * MiB, false);
     await writer.abandon();
