@@ -148,6 +148,11 @@ describe('three nodes behind a round-robin balancer', () => {
     await assertEverywhere('scale/one-request.bin', big);
     await bucket.combine(['scale/small.bin', 'scale/one-request.bin'], 'scale/composed.bin');
     await assertEverywhere('scale/composed.bin', Buffer.concat([small, big]));
+    await bucket.file('scale/empty-one-request.bin').save(Buffer.alloc(0), { resumable: false });
+    await assertEverywhere('scale/empty-one-request.bin', Buffer.alloc(0));
+    const uri = await initiate(balancer.url, bucketName, 'scale/empty-resumable.bin');
+    assert.equal((await putChunk(uri, 'bytes */0', Buffer.alloc(0))).status, 200);
+    await assertEverywhere('scale/empty-resumable.bin', Buffer.alloc(0));
   });
 
   it('raw protocol: a file in one request, cut twice, resumed through other nodes', async () => {
