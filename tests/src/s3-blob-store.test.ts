@@ -4,14 +4,8 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import {
-  S3BlobStore,
-  createS3Client,
-  silentLogger,
-  type BlobState,
-  type BlobWriter,
-} from '@spool/server';
-import { s3Env, TestBucket } from './harness/backends.js';
+import type { BlobState, BlobWriter, S3BlobStore } from '@spool/server';
+import { openTestBlobStore, TestBucket } from './harness/backends.js';
 import { CHUNK, MiB, randomData } from './harness/gcs.js';
 
 let bucket: TestBucket;
@@ -19,14 +13,7 @@ let store: S3BlobStore;
 
 before(async () => {
   bucket = await TestBucket.create();
-  const env = s3Env();
-  process.env['AWS_ACCESS_KEY_ID'] = env['AWS_ACCESS_KEY_ID'];
-  process.env['AWS_SECRET_ACCESS_KEY'] = env['AWS_SECRET_ACCESS_KEY'];
-  const s3 = createS3Client(
-    { endpoint: env['AWS_ENDPOINT_URL'], region: env['AWS_REGION']! },
-    silentLogger,
-  );
-  store = await S3BlobStore.open(s3, { bucket: bucket.name, prefix: 'blobs/' });
+  store = await openTestBlobStore(bucket.name, 'blobs/');
 });
 after(async () => {
   await store.close();

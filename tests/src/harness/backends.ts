@@ -11,6 +11,7 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import pg from 'pg';
+import { S3BlobStore, createS3Client, silentLogger } from '@spool/server';
 
 process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] = 'true';
 
@@ -47,6 +48,18 @@ export function testS3Client(): S3Client {
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
   });
+}
+
+/** Spool's S3 blob store on the test S3, as a server opens it (keys from the environment). */
+export function openTestBlobStore(bucket: string, prefix: string): Promise<S3BlobStore> {
+  const env = s3Env();
+  process.env['AWS_ACCESS_KEY_ID'] = env['AWS_ACCESS_KEY_ID'];
+  process.env['AWS_SECRET_ACCESS_KEY'] = env['AWS_SECRET_ACCESS_KEY'];
+  const s3 = createS3Client(
+    { endpoint: env['AWS_ENDPOINT_URL'], region: env['AWS_REGION']! },
+    silentLogger,
+  );
+  return S3BlobStore.open(s3, { bucket, prefix });
 }
 
 /** A new, empty database; `drop` removes it (closing whatever is still connected). */
