@@ -2,7 +2,9 @@
 # Installs the Debian packages the test suites use, when they are missing and we are root (CI
 # machines start without them). Developers without root install them once themselves.
 set -euo pipefail
-packages=(rclone openssl)
+# PostgreSQL and Ceph (monitor, OSD, RADOS gateway) for the distributed-mode suites: see
+# scripts/services/. curl is how ceph.sh sees the gateway answer.
+packages=(rclone openssl postgresql ceph-mon ceph-osd radosgw ceph-common curl)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 [ ${#missing[@]} -eq 0 ] && exit 0

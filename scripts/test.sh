@@ -9,6 +9,12 @@ npx tsc -b
 npm run --silent lint
 bash scripts/system-packages.sh
 
+# PostgreSQL and Ceph RGW for the distributed-mode suites, stopped however the run ends.
+source scripts/services/test-backends.sh
+trap stop_test_backends EXIT
+trap 'exit 130' INT TERM
+start_test_backends
+
 rm -f tests/dist/compat-results.jsonl
 mapfile -t suites < <(find packages/*/dist tests/dist -name '*.test.js' | sort)
 # A hung test fails after the timeout instead of blocking CI.

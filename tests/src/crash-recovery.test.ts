@@ -1,7 +1,6 @@
 // SIGKILL of the server at many points of uploads, restart on the same data directory: every
 // byte acknowledged before a kill is still reported afterwards, and the object is byte-identical.
 import assert from 'node:assert/strict';
-import { connect } from 'node:net';
 import { after, describe, it } from 'node:test';
 import {
   CHUNK,
@@ -13,6 +12,7 @@ import {
   randomData,
   storedBytes,
 } from './harness/gcs.js';
+import { startChunk } from './harness/http.js';
 import { SpoolProcess } from './harness/spool-process.js';
 
 const bucket = 'test-bucket';
@@ -29,20 +29,6 @@ function prng(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
   };
-}
-
-/** Starts a chunk on a raw socket and sends `bytes` of its body, leaving the request open. */
-async function startChunk(uri: string, first: number, body: Buffer, total: string, bytes: number) {
-  const target = new URL(uri);
-  const socket = connect(Number(target.port), target.hostname);
-  socket.on('error', () => undefined);
-  await new Promise((r) => socket.once('connect', r));
-  socket.write(
-    `PUT ${target.pathname}${target.search} HTTP/1.1\r\nHost: ${target.host}\r\n` +
-      `Content-Range: bytes ${first}-${first + body.length - 1}/${total}\r\nContent-Length: ${body.length}\r\n\r\n`,
-  );
-  await new Promise<void>((r) => socket.write(body.subarray(0, bytes), () => r()));
-  return socket;
 }
 
 const restart = async () => {

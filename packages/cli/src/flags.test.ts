@@ -40,6 +40,11 @@ describe('parseFlags', () => {
     assert.deepEqual(positionals, ['a', '-', '--port']);
   });
 
+  it('names the flags set on the command line or in the environment', () => {
+    const { explicit } = parseFlags(specs, ['--ttl', '90s'], { X_BUCKETS: 'a' });
+    assert.deepEqual([...explicit].sort(), ['bucket', 'ttl']);
+  });
+
   it('refuses unknown flags, missing values and bad values with a clear message', () => {
     assert.throws(() => parseFlags(specs, ['--nope'], {}), /Unknown flag --nope/);
     assert.throws(() => parseFlags(specs, ['--port'], {}), /--port needs a value/);

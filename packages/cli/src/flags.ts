@@ -90,19 +90,22 @@ function convert(spec: FlagSpec, raw: string, source: string): FlagValue {
 
 /**
  * Parses `--name value`, `--name=value` and boolean `--name`; flags override environment
- * variables, which override defaults. List flags may repeat.
+ * variables, which override defaults. List flags may repeat. `explicit` names the flags given on
+ * the command line or in the environment (not left at their default).
  */
 export function parseFlags(
   specs: readonly FlagSpec[],
   argv: readonly string[],
   env: Record<string, string | undefined>,
-): { values: Record<string, FlagValue>; positionals: string[] } {
+): { values: Record<string, FlagValue>; positionals: string[]; explicit: Set<string> } {
   const values: Record<string, FlagValue> = {};
+  const explicit = new Set<string>();
   for (const spec of specs) {
     const fromEnv = spec.env ? env[spec.env] : undefined;
-    if (fromEnv !== undefined && fromEnv !== '')
+    if (fromEnv !== undefined && fromEnv !== '') {
       values[spec.name] = convert(spec, fromEnv, `$${spec.env}`);
-    else if (spec.default !== undefined)
+      explicit.add(spec.name);
+    } else if (spec.default !== undefined)
       values[spec.name] = convert(spec, spec.default, `--${spec.name}`);
   }
   const fromArgs = new Set<string>();
@@ -137,8 +140,9 @@ export function parseFlags(
       values[name] = value;
     }
     fromArgs.add(name);
+    explicit.add(name);
   }
-  return { values, positionals };
+  return { values, positionals, explicit };
 }
 
 /** The flag list for --help. */

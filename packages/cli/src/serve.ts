@@ -27,6 +27,20 @@ export const serveFlags: readonly FlagSpec[] = [
     help: 'Data directory (created if missing).',
   },
   {
+    name: 'metadata',
+    env: 'SPOOL_METADATA',
+    kind: 'string',
+    value: 'URL',
+    help: 'postgres://… URL: keep sessions and objects in PostgreSQL (with --blobs; no --data).',
+  },
+  {
+    name: 'blobs',
+    env: 'SPOOL_BLOBS',
+    kind: 'string',
+    value: 'URL',
+    help: 's3://BUCKET[/prefix]: keep the bytes in S3 (with --metadata; endpoint and keys from AWS_*).',
+  },
+  {
     name: 'bucket',
     env: 'SPOOL_BUCKETS',
     kind: 'list',
@@ -173,7 +187,8 @@ export const serveFlags: readonly FlagSpec[] = [
 
 export const serveUsage = `Usage: spool serve [flags]
 
-Serves the Google Cloud Storage upload and object API on a local data directory.
+Serves the Google Cloud Storage upload and object API on a local data directory, or, with
+--metadata and --blobs, on PostgreSQL and S3 shared by any number of servers.
 When ready, prints "listening on http://HOST:PORT" as the first line on stdout; logs go to stderr.
 
 Flags (each also read from the environment variable shown):
@@ -181,7 +196,7 @@ ${formatFlags(serveFlags)}
 `;
 
 export async function serve(argv: readonly string[]): Promise<number> {
-  const { values, positionals } = parseFlags(serveFlags, argv, process.env);
+  const { values, positionals, explicit } = parseFlags(serveFlags, argv, process.env);
   if (values['help']) {
     process.stdout.write(serveUsage);
     return 0;
@@ -194,11 +209,22 @@ export async function serve(argv: readonly string[]): Promise<number> {
   const port = values['port'] as number;
   if (port > 65535) throw new UsageError('--port must be at most 65535.');
 
+  const metadata = values['metadata'] as string | undefined;
+  const blobs = values['blobs'] as string | undefined;
+  if ((metadata === undefined) !== (blobs === undefined))
+    throw new UsageError('--metadata and --blobs go together: give both, or neither.');
+  if (metadata !== undefined && explicit.has('data')) {
+    throw new UsageError(
+      '--data cannot be used with --metadata and --blobs: nothing is kept on local disk then.',
+    );
+  }
+
   const log = jsonLogger(level as LogLevel);
   const spool = await startSpool({
     host: values['host'] as string,
     port,
     dataDir: values['data'] as string,
+    distributed: metadata !== undefined && blobs !== undefined ? { metadata, blobs } : undefined,
     buckets: (values['bucket'] as string[] | undefined) ?? [],
     publicUrl: values['public-url'] as string | undefined,
     sessionTtlMs: values['session-ttl'] as number,

@@ -23,3 +23,11 @@ export {
   type SignatureProblem,
 } from './auth/v4-signature.js';
 export { loadSigningCredential, loadVerificationKeys, KeyFileError } from './auth/keys.js';
+export { SessionLocks, type Lease, type Locker } from './locks.js';
+export { openDistributed, type DistributedStorage } from './distributed.js';
+export { PgMetadataStore } from './store/pg/metadata.js';
+export { PgLocker, LOCK_CONNECTION_NAME } from './store/pg/locker.js';
+export { migrate, migrations } from './store/pg/migrations.js';
+export { createPool } from './store/pg/pool.js';
+export { S3BlobStore } from './store/s3/blobs.js';
+export { createS3Client, parseS3Url, type S3Location } from './store/s3/client.js';

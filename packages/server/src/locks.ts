@@ -2,7 +2,21 @@
 export interface Lease {
   /** Fires when a newer request wants the session: stop, persist what you have, release. */
   readonly superseded: AbortSignal;
-  release(): void;
+  /** Never fails: a lease that cannot be given back cleanly lapses on its own. */
+  release(): Promise<void>;
+}
+
+/**
+ * One writer per session, and the newest request wins. Implementations: `SessionLocks` (one
+ * process) and `PgLocker` (every process on the same PostgreSQL).
+ */
+export interface Locker {
+  acquire(key: string): Promise<Lease>;
+  /** Asks every holder to stop (server shutdown): each persists what it has and releases. */
+  supersedeAll(): void;
+  /** Sessions with a request in progress on this server. */
+  readonly active: number;
+  close(): Promise<void>;
 }
 
 interface Entry {
@@ -16,7 +30,7 @@ interface Entry {
  * holder (typically the request of a client that has since given up on its connection) to stop
  * and persist what it has, then waits for it. Never a permanent "locked" answer.
  */
-export class SessionLocks {
+export class SessionLocks implements Locker {
   private readonly latest = new Map<string, Entry>();
 
   async acquire(key: string): Promise<Lease> {
@@ -33,23 +47,24 @@ export class SessionLocks {
     return {
       superseded: entry.controller.signal,
       release: () => {
-        if (done) return;
+        if (done) return Promise.resolve();
         done = true;
         if (this.latest.get(key) === entry) this.latest.delete(key);
         entry.release();
+        return Promise.resolve();
       },
     };
   }
 
-  /** Asks every holder to stop (server shutdown): each persists what it has and releases. */
   supersedeAll(): void {
     for (const entry of this.latest.values()) entry.controller.abort();
   }
 
-  /** Number of sessions with a request in progress. */
   get active(): number {
     return this.latest.size;
   }
+
+  async close(): Promise<void> {}
 }
 
 /** Runs tasks for the same key one after another (e.g. the commits of one object name). */

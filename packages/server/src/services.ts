@@ -1,7 +1,7 @@
 import type { TokenGrant } from './auth/tokens.js';
 import type { VerificationKeys } from './auth/v4-signature.js';
 import type { CorsPolicy } from './http/cors.js';
-import type { SessionLocks } from './locks.js';
+import type { Locker } from './locks.js';
 import type { Logger } from './log.js';
 import type { SpoolMetrics } from './ops/metrics.js';
 import type { RateLimiter } from './ops/rate-limiter.js';
@@ -23,7 +23,7 @@ export interface Limits {
 export interface Services {
   readonly metadata: MetadataStore;
   readonly blobs: BlobStore;
-  readonly locks: SessionLocks;
+  readonly locks: Locker;
   readonly log: Logger;
   readonly sessionTtlMs: number;
   /** Keys V4 signed URLs are verified with. */

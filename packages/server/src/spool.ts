@@ -4,9 +4,10 @@ import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { DEFAULT_SESSION_TTL_MS, MAX_OBJECT_SIZE } from '@spool/core';
 import { createHandler } from './app.js';
+import { openDistributed, type DistributedStorage } from './distributed.js';
 import { FaultInjector } from './faults/injector.js';
 import { ensureBucket } from './handlers/buckets.js';
-import { SessionLocks } from './locks.js';
+import { SessionLocks, type Locker } from './locks.js';
 import { jsonLogger, type Logger } from './log.js';
 import type { Services } from './services.js';
 import type { Stores } from './store/types.js';
@@ -19,12 +20,14 @@ import { FsBlobStore } from './store/fs-blobs.js';
 import { FsMetadataStore } from './store/fs-metadata.js';
 import { recoverFsStore } from './store/fs-recovery.js';
 import { writeFileAtomic } from './store/fs-util.js';
-import { sweepExpiredSessions } from './upload/expiry.js';
+import { sweepExpiredSessions, sweepLeftovers } from './upload/expiry.js';
 
 export interface SpoolOptions {
   readonly host: string;
   readonly port: number;
   readonly dataDir: string;
+  /** PostgreSQL and S3 instead of the data directory (which is then not used). */
+  readonly distributed?: DistributedStorage | undefined;
   readonly buckets: readonly string[];
   readonly sessionTtlMs: number;
   readonly sweepIntervalMs: number;
@@ -136,8 +139,9 @@ export async function startSpool(partial: Partial<SpoolOptions> = {}): Promise<R
   const signatureKeys = await loadVerificationKeys(options.signingKeys, options.hmacKeyFile);
   const tokens =
     options.tokenFile === undefined ? undefined : await loadTokenFile(options.tokenFile);
-  const stores = await openDataDir(options.dataDir, options.log);
-  const locks = new SessionLocks();
+  const { locks, ...stores }: Stores & { readonly locks: Locker } = options.distributed
+    ? await openDistributed(options.distributed, options.log)
+    : { ...(await openDataDir(options.dataDir, options.log)), locks: new SessionLocks() };
   const services: Services = {
     ...stores,
     locks,
@@ -159,6 +163,17 @@ export async function startSpool(partial: Partial<SpoolOptions> = {}): Promise<R
     }),
     now: () => Date.now(),
   };
+  try {
+    return await serve(services, options);
+  } catch (error) {
+    // Connections to PostgreSQL would keep a process that cannot serve alive.
+    await closeServices(services);
+    throw error;
+  }
+}
+
+async function serve(services: Services, options: SpoolOptions): Promise<RunningSpool> {
+  const { tokens } = services;
   for (const bucket of options.buckets) await ensureBucket(services, bucket);
   if (options.faultInjection)
     options.log.warn('fault injection is on: requests can ask this server to fail them');
@@ -206,6 +221,10 @@ export async function startSpool(partial: Partial<SpoolOptions> = {}): Promise<R
       },
       (error: unknown) => services.log.error('session sweep failed', { error: String(error) }),
     );
+    sweepLeftovers(services).then(
+      (deleted) => deleted > 0 && services.log.info('leftover data deleted', { deleted }),
+      (error: unknown) => services.log.error('leftover sweep failed', { error: String(error) }),
+    );
   }, options.sweepIntervalMs);
   sweeper.unref();
 
@@ -222,10 +241,15 @@ export async function startSpool(partial: Partial<SpoolOptions> = {}): Promise<R
       const deadline = setTimeout(() => server.closeAllConnections(), 5_000);
       await closed;
       clearTimeout(deadline);
-      await services.metadata.close();
-      await services.blobs.close();
+      await closeServices(services);
     },
   };
+}
+
+async function closeServices(services: Services): Promise<void> {
+  await services.locks.close();
+  await services.metadata.close();
+  await services.blobs.close();
 }
 
 function isLoopback(address: string): boolean {

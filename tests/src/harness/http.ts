@@ -1,5 +1,5 @@
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 
 export interface RawResponse {
   readonly status: number;
@@ -131,6 +131,30 @@ export async function sendRaw(url: string, raw: Buffer | string, waitMs = 2000):
   });
   socket.destroy();
   return Buffer.concat(parts).toString('utf8');
+}
+
+/**
+ * Starts a chunk (`body` from offset `first`, of an object of `total` bytes or `*`) on a raw
+ * socket and sends `bytes` of its body, leaving the request open: a client still sending, or one
+ * whose connection died without the server noticing.
+ */
+export async function startChunk(
+  uri: string,
+  first: number,
+  body: Buffer,
+  total: string,
+  bytes: number,
+): Promise<Socket> {
+  const target = new URL(uri);
+  const socket = connect(Number(target.port), target.hostname);
+  socket.on('error', () => undefined);
+  await new Promise((r) => socket.once('connect', r));
+  socket.write(
+    `PUT ${target.pathname}${target.search} HTTP/1.1\r\nHost: ${target.host}\r\n` +
+      `Content-Range: bytes ${first}-${first + body.length - 1}/${total}\r\nContent-Length: ${body.length}\r\n\r\n`,
+  );
+  await new Promise<void>((r) => socket.write(body.subarray(0, bytes), () => r()));
+  return socket;
 }
 
 /** A response read as it arrives, for bodies that stall or stop short. */

@@ -28,6 +28,10 @@ export const spoolBin = join(repoRoot, 'packages/cli/bin/spool.js');
 export interface SpoolProcessOptions {
   /** Reuse a data directory (to restart on the same data); a fresh temporary one by default. */
   readonly dataDir?: string;
+  /** PostgreSQL and S3 instead of a data directory (the S3 settings come in `env`). */
+  readonly storage?: { readonly metadata: string; readonly blobs: string };
+  /** The working directory; the harness's own by default. */
+  readonly cwd?: string;
   readonly buckets?: readonly string[];
   readonly args?: readonly string[];
   readonly env?: Record<string, string>;
@@ -45,12 +49,17 @@ export class SpoolProcess {
   ) {}
 
   static async start(options: SpoolProcessOptions = {}): Promise<SpoolProcess> {
-    const ownsDataDir = options.dataDir === undefined;
-    const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'spool-test-')));
-    const args = [spoolBin, 'serve', '--port', '0', '--data', dataDir, '--log-level', 'warn'];
+    const ownsDataDir = options.dataDir === undefined && options.storage === undefined;
+    const dataDir =
+      options.dataDir ?? (ownsDataDir ? await mkdtemp(join(tmpdir(), 'spool-test-')) : '');
+    const args = [spoolBin, 'serve', '--port', '0', '--log-level', 'warn'];
+    if (options.storage)
+      args.push('--metadata', options.storage.metadata, '--blobs', options.storage.blobs);
+    else args.push('--data', dataDir);
     for (const b of options.buckets ?? ['test-bucket']) args.push('--bucket', b);
     args.push(...(options.args ?? []));
     const child = spawn(process.execPath, args, {
+      cwd: options.cwd,
       env: { ...process.env, ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -104,10 +113,12 @@ export class SpoolProcess {
     this.child.kill(signal);
   }
 
-  /** A new process on the same data directory (the URL changes: a new port). */
+  /** A new process on the same data directory or storage (the URL changes: a new port). */
   async restart(): Promise<SpoolProcess> {
     await this.kill();
-    return SpoolProcess.start({ ...this.options, dataDir: this.dataDir });
+    return SpoolProcess.start(
+      this.options.storage ? this.options : { ...this.options, dataDir: this.dataDir },
+    );
   }
 
   /** Stops the process and removes the data directory if the harness created it. */

@@ -58,6 +58,9 @@ export class BodyReader implements ChunkSource {
     req.on('end', () => this.finish('complete'));
     req.on('error', () => this.finish('interrupted'));
     req.on('close', () => this.finish(req.complete ? 'complete' : 'interrupted'));
+    // The connection may have closed while the request waited (for its session's lock): those
+    // events are gone, and no more will come.
+    if (req.destroyed) this.finish(req.complete ? 'complete' : 'interrupted');
     signal?.addEventListener('abort', () => this.stop('superseded'), { once: true });
     if (signal?.aborted) this.stop('superseded');
   }

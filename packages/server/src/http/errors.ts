@@ -1,4 +1,5 @@
 import { protocolError, type ProtocolError } from '@spool/core';
+import { isBackendUnavailable } from '../store/backend-errors.js';
 
 /** A request that cannot be served, with the answer it gets. */
 export class HttpError extends Error {
@@ -26,6 +27,13 @@ export function environmentError(error: unknown): ProtocolError | undefined {
       503,
       'backendError',
       'The server has too many open files right now. Retry later.',
+    );
+  }
+  if (isBackendUnavailable(error)) {
+    return protocolError(
+      503,
+      'backendError',
+      'The storage behind this server (PostgreSQL or S3) is unavailable or failing; nothing from this request past the last acknowledged byte was kept. Retry later.',
     );
   }
   return undefined;

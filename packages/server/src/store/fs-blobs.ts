@@ -1,6 +1,6 @@
 import { open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { BlobStore, BlobWriter } from './types.js';
+import type { BlobState, BlobStore, BlobWriter, WriterStart } from './types.js';
 import { isNotFound, removeDurable, syncDir } from './fs-util.js';
 
 /** Bytes waiting for the disk before `write` makes the caller wait. */
@@ -20,7 +20,7 @@ export class FsBlobStore implements BlobStore {
     return join(this.dir, blobId);
   }
 
-  async openWriter(blobId: string, offset: number): Promise<BlobWriter> {
+  async openWriter(blobId: string, { offset }: WriterStart): Promise<BlobWriter> {
     const path = this.pathOf(blobId);
     let created = false;
     let handle: FileHandle;
@@ -59,6 +59,9 @@ export class FsBlobStore implements BlobStore {
     });
   }
 
+  /** The session's file is the object's data already (its final commit made it durable). */
+  async seal(): Promise<void> {}
+
   async read(blobId: string, start: number, end: number): Promise<NodeJS.ReadableStream> {
     const handle = await open(this.pathOf(blobId), 'r');
     return handle.createReadStream({ start, end, highWaterMark: 256 * 1024 });
@@ -75,6 +78,11 @@ export class FsBlobStore implements BlobStore {
 
   async delete(blobId: string): Promise<void> {
     await removeDurable(this.pathOf(blobId));
+  }
+
+  /** A crash leaves one-shot blobs in the tmp directory, which the server clears at start. */
+  removeOrphans(): Promise<number> {
+    return Promise.resolve(0);
   }
 
   async close(): Promise<void> {}
@@ -163,7 +171,8 @@ class FileBlobWriter implements BlobWriter {
     this.throwIfFailed();
   }
 
-  async commit(offset: number, final: boolean): Promise<void> {
+  /** The file's length says where the bytes end: no state to record. */
+  async commit(offset: number, final: boolean): Promise<BlobState | undefined> {
     await this.drain();
     if (offset > this.position)
       throw new Error(`cannot commit ${offset} bytes: only ${this.position} were written`);
@@ -177,6 +186,7 @@ class FileBlobWriter implements BlobWriter {
       await this.close();
       await this.options.publish?.();
     }
+    return undefined;
   }
 
   async abandon(): Promise<void> {

@@ -62,7 +62,11 @@ export async function recoverFsStore(
       await metadata.putSession({ ...session, status: 'failed', failure: dataLost() });
       report.lost++;
     } else if (size !== undefined && size > session.persisted) {
-      const writer = await blobs.openWriter(session.blobId, session.persisted);
+      const writer = await blobs.openWriter(session.blobId, {
+        offset: session.persisted,
+        state: undefined,
+        expectedSize: undefined,
+      });
       await writer.commit(session.persisted, true);
       report.truncated++;
     } else if (size !== undefined && size < session.persisted) {
@@ -75,7 +79,11 @@ export async function recoverFsStore(
         found: size,
       });
       const hash = await rehash(blobs, session.blobId, kept);
-      const writer = await blobs.openWriter(session.blobId, kept);
+      const writer = await blobs.openWriter(session.blobId, {
+        offset: kept,
+        state: undefined,
+        expectedSize: undefined,
+      });
       await writer.commit(kept, true);
       await metadata.putSession({ ...session, persisted: kept, hash });
       report.rehashed++;

@@ -11,6 +11,16 @@ import type {
 /** Which API started a session: the answers to its requests differ in shape. */
 export type SessionApi = 'json' | 'xml';
 
+/**
+ * Where a session's bytes are, in a form only the blob store that wrote them reads (JSON). Kept in
+ * the session record, so that the record and the layout of its bytes change together: the S3
+ * store lists its multipart upload's parts and the small objects holding the rest; the data
+ * directory needs none.
+ */
+export interface BlobState {
+  readonly [field: string]: unknown;
+}
+
 /** Everything the server keeps about one resumable upload session. */
 export interface SessionRecord {
   readonly id: string;
@@ -36,6 +46,8 @@ export interface SessionRecord {
   readonly total: number | undefined;
   /** CRC32C and MD5 of the first `persisted` bytes. */
   readonly hash: HashState;
+  /** Where the first `persisted` bytes are, as the blob store's last commit described them. */
+  readonly blobState?: BlobState | undefined;
   /** For failed sessions: the error every later request gets. */
   readonly failure?: ProtocolError;
   /** For final sessions: the object they created, replayed to later requests. */
@@ -126,6 +138,12 @@ export interface MetadataStore {
    */
   putObjectMetadata(object: ObjectRecord, expectedMetageneration: string): Promise<boolean>;
   deleteObject(bucket: string, name: string, generation: string): Promise<ObjectRecord | undefined>;
+  /**
+   * Blobs of replaced or deleted objects are deleted right after the commit that released them;
+   * a store that records released blobs in that commit hands the ones still listed (a crash came
+   * in between) to `deleteBlob`, then forgets them. Returns how many it handed over.
+   */
+  deleteReleasedBlobs(deleteBlob: (blobId: string) => Promise<void>): Promise<number>;
 
   close(): Promise<void>;
 }
@@ -135,18 +153,38 @@ export interface BlobWriter {
   /** Appends bytes; resolves when the writer can take more (back-pressure, not durability). */
   write(bytes: Uint8Array): Promise<void>;
   /**
-   * Makes the first `offset` bytes durable. With `final`, drops whatever was written past
-   * `offset` and ends the writer.
+   * Makes the first `offset` bytes durable and returns where they are, for the session record.
+   * With `final`, drops whatever was written past `offset` and ends the writer. The caller
+   * records the returned state before it commits again (the writer then frees what the previous
+   * state no longer needs).
    */
-  commit(offset: number, final: boolean): Promise<void>;
+  commit(offset: number, final: boolean): Promise<BlobState | undefined>;
   /** Ends the writer, keeping only what was committed. */
   abandon(): Promise<void>;
+  /**
+   * Whether committing `offset` now costs no more than waiting for what is in flight (S3: the
+   * bytes before it are in parts, or pieces, already). Without it, every offset is.
+   */
+  cheapAt?(offset: number): boolean;
+}
+
+/** Where a writer starts: the session's stored size and blob state, and its total if known. */
+export interface WriterStart {
+  readonly offset: number;
+  readonly state: BlobState | undefined;
+  /** The object's size when a request or the initiation has announced it. */
+  readonly expectedSize: number | undefined;
 }
 
 /** Bytes of sessions and objects. Implementations: the data directory, S3. */
 export interface BlobStore {
-  /** Opens a session's data for writing at `offset`, dropping anything stored past it. */
-  openWriter(blobId: string, offset: number): Promise<BlobWriter>;
+  /** Opens a session's data for writing at `start.offset`, dropping anything stored past it. */
+  openWriter(blobId: string, start: WriterStart): Promise<BlobWriter>;
+  /**
+   * Makes a session's first `size` bytes, as `state` describes them, the blob that `read` serves
+   * (an object's data). Idempotent: completing again after a crash is fine.
+   */
+  seal(blobId: string, size: number, state: BlobState | undefined): Promise<void>;
   /**
    * Opens a blob written in one go (simple and multipart uploads, compose): it stays invisible
    * until `commit(size, true)`, so a crash while writing it leaves nothing behind.
@@ -157,6 +195,11 @@ export interface BlobStore {
   /** How many bytes a blob holds, or undefined if it does not exist. */
   size(blobId: string): Promise<number | undefined>;
   delete(blobId: string): Promise<void>;
+  /**
+   * Removes what crashes left behind that no record lists, written before `before` (older than
+   * any session that may still be alive). Returns how many things it removed.
+   */
+  removeOrphans(before: number): Promise<number>;
   close(): Promise<void>;
 }
 

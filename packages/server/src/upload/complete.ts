@@ -86,6 +86,7 @@ export async function completeSession(
     await failSession(app, session, problem);
     return { ok: false, error: problem };
   }
+  await app.blobs.seal(session.blobId, size, session.blobState);
   const draft = draftObject(
     app,
     { ...session, customMetadata: finalRequest.customMetadata },

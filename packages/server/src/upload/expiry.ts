@@ -25,8 +25,21 @@ export async function sweepExpiredSessions(app: Services): Promise<number> {
         removed++;
       }
     } finally {
-      lease.release();
+      await lease.release();
     }
   }
   return removed;
+}
+
+/** A day's margin over the session lifetime before data nobody lists counts as left behind. */
+const ORPHAN_MARGIN_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * Deletes what crashes left behind: the data of replaced or deleted objects (the metadata store
+ * lists them), and data no record lists that is older than any live session.
+ */
+export async function sweepLeftovers(app: Services): Promise<number> {
+  const released = await app.metadata.deleteReleasedBlobs((blobId) => app.blobs.delete(blobId));
+  const before = app.now() - app.sessionTtlMs - ORPHAN_MARGIN_MS;
+  return released + (await app.blobs.removeOrphans(before));
 }

@@ -31,7 +31,7 @@ function memoryWriter(): BlobWriter & { bytes(): Buffer } {
       parts.push(Buffer.from(bytes));
       return Promise.resolve();
     },
-    commit: () => Promise.resolve(),
+    commit: () => Promise.resolve(undefined),
     abandon: () => Promise.resolve(),
     bytes: () => Buffer.concat(parts),
   };

@@ -6,7 +6,7 @@ import {
   type WritePlan,
 } from '@spool/core';
 import type { BodyEnd, ChunkSource } from '../http/body.js';
-import type { BlobWriter } from '../store/types.js';
+import type { BlobState, BlobWriter } from '../store/types.js';
 
 /** Make progress durable during a long request at least this often (bytes, milliseconds). */
 const CHECKPOINT_BYTES = 64 * 1024 * 1024;
@@ -34,9 +34,13 @@ export interface IngestOptions {
   readonly hash: HashState;
   /**
    * Called while a long body is still arriving, with a 256 KiB-aligned offset that has just been
-   * made durable in the blob, so the session record can say so too.
+   * made durable in the blob (and where it is), so the session record can say so too.
    */
-  readonly checkpoint?: (persisted: number, hash: HashState) => Promise<void>;
+  readonly checkpoint?: (
+    persisted: number,
+    hash: HashState,
+    blobState: BlobState | undefined,
+  ) => Promise<void>;
   /** Something to do at one offset of the upload (fault injection). */
   readonly interrupt?: IngestInterrupt;
 }
@@ -130,14 +134,20 @@ export async function ingest(
     }
     await take(data);
 
+    // A checkpoint that is due waits for an offset the writer can commit without extra writes
+    // (S3: the end of a part), for as long again at most.
+    const bytes = boundary.offset - checkpointed;
+    const ms = Date.now() - checkpointTime;
     if (
       options.checkpoint &&
-      boundary.offset > checkpointed &&
-      (boundary.offset - checkpointed >= CHECKPOINT_BYTES ||
-        Date.now() - checkpointTime >= CHECKPOINT_MS)
+      bytes > 0 &&
+      (((bytes >= CHECKPOINT_BYTES || ms >= CHECKPOINT_MS) &&
+        (writer.cheapAt?.(boundary.offset) ?? true)) ||
+        bytes >= 2 * CHECKPOINT_BYTES ||
+        ms >= 2 * CHECKPOINT_MS)
     ) {
-      await writer.commit(boundary.offset, false);
-      await options.checkpoint(boundary.offset, boundary.hash);
+      const blobState = await writer.commit(boundary.offset, false);
+      await options.checkpoint(boundary.offset, boundary.hash, blobState);
       checkpointed = boundary.offset;
       checkpointTime = Date.now();
     }

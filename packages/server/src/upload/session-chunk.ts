@@ -55,7 +55,7 @@ export async function withSession<T>(
     ctx.res.setHeader('x-guploader-uploadid', id);
     return await fn(session, lease.superseded);
   } finally {
-    lease.release();
+    await lease.release();
   }
 }
 
@@ -98,7 +98,11 @@ async function write(
   const hashes = parseGoogHash(header(ctx, 'x-goog-hash'));
   if (!hashes.ok) return { kind: 'error', error: hashes.error };
 
-  const writer = await app.blobs.openWriter(session.blobId, session.persisted);
+  const writer = await app.blobs.openWriter(session.blobId, {
+    offset: session.persisted,
+    state: session.blobState,
+    expectedSize: plan.total ?? session.total ?? session.declaredSize,
+  });
   let current = session;
   const body = uploadBody(ctx.req, app.limits, superseded);
   let result;
@@ -106,8 +110,8 @@ async function write(
     result = await ingest(body, writer, plan, {
       persisted: session.persisted,
       hash: session.hash,
-      checkpoint: async (persisted, hash) => {
-        current = { ...current, persisted, hash };
+      checkpoint: async (persisted, hash, blobState) => {
+        current = { ...current, persisted, hash, blobState };
         await app.metadata.putSession(current);
       },
       interrupt: ctx.faults.upload(superseded),
@@ -131,11 +135,11 @@ async function write(
     return { kind: 'error', error: settlement.error };
   }
   const kept = settlement.kind === 'complete' ? settlement.size : settlement.persisted;
-  await writer.commit(kept, true);
+  const blobState = await writer.commit(kept, true);
   const total = settlement.kind === 'complete' ? settlement.size : (plan.total ?? current.total);
   if (kept > session.persisted) app.metrics.bytesReceived.inc({}, kept - session.persisted);
-  if (kept !== current.persisted || total !== current.total) {
-    current = { ...current, persisted: kept, total, hash: result.hashAt(kept) };
+  if (kept !== current.persisted || total !== current.total || blobState !== current.blobState) {
+    current = { ...current, persisted: kept, total, hash: result.hashAt(kept), blobState };
     await app.metadata.putSession(current);
   }
   if (settlement.kind === 'complete') return finish(app, ctx, current, hashes.value);
