@@ -135,8 +135,10 @@ export class PgLocker implements Locker {
           askedAt = Date.now();
         }
       } catch (error) {
-        // A connection that broke is replaced on the next round; other errors are real.
-        if (client === this.current) throw error;
+        // A connection that broke is replaced on the next round; other errors are real. The
+        // query may fail before the connection reports its end, so recognise the error itself.
+        if (isConnectionFailure(error)) this.lost(client, error as Error);
+        else if (client === this.current) throw error;
       }
       if (Date.now() >= deadline) throw new HttpError(busy());
       await new Promise<void>((resolve) => {
@@ -248,3 +250,12 @@ const busy = () =>
     'backendError',
     'Another request is still writing to this upload session and did not stop in time. Retry; ask for the upload status first.',
   );
+
+/** Errors that mean the connection is gone (SQLSTATE classes 08 and 57P, or a socket that closed). */
+function isConnectionFailure(error: unknown): boolean {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  if (typeof code === 'string' && (code.startsWith('08') || code.startsWith('57P'))) return true;
+  return /Connection terminated|connection is closed|ECONNRESET|EPIPE/i.test(
+    String((error as Error)?.message),
+  );
+}
