@@ -171,10 +171,16 @@ export async function spoolUpload(ctx, spool, path, size, name) {
     [spoolBin, 'upload', path, `gs://bench/${name}`, '--endpoint', spool.url],
     { env: ctx.clientEnv },
   );
-  await fetch(`${spool.url}/storage/v1/b/bench/o/${encodeURIComponent(name)}`, {
+  await deleteObject(spool.url, name);
+  return { ms, mibps: mibPerSecond(size, ms), peakMiB };
+}
+
+/** Frees the disk for the next round. */
+export async function deleteObject(server, name) {
+  const res = await fetch(`${server}/storage/v1/b/bench/o/${encodeURIComponent(name)}`, {
     method: 'DELETE',
   });
-  return { ms, mibps: mibPerSecond(size, ms), peakMiB };
+  if (res.status !== 204) throw new Error(`deleting ${name} answered ${res.status}`);
 }
 
 /** A result row comparing two medians of a higher-is-better measure. */

@@ -27,10 +27,13 @@ export interface HashPoint {
   readonly hash: HashState;
 }
 
-/** Bytes gathered before they are posted to the thread. */
-const BATCH_BYTES = 1024 * 1024;
-/** Bytes posted and not yet hashed before a stream makes its writer wait. */
-const MAX_OUTSTANDING_BYTES = 16 * 1024 * 1024;
+/** Bytes gathered before they are posted to the thread: few messages, little held per upload. */
+const BATCH_BYTES = 128 * 1024;
+/**
+ * Bytes posted and not yet hashed, all uploads together, before writers wait. One budget for the
+ * process, so that memory stays bounded however many uploads run at once.
+ */
+const MAX_OUTSTANDING_BYTES = 32 * 1024 * 1024;
 
 let shared: HashThread | undefined;
 
@@ -43,12 +46,16 @@ class HashThread {
   private readonly worker: Worker;
   private nextId = 1;
   readonly streams = new Map<number, HashStream>();
+  private outstanding = 0;
+  private waiting: (() => void)[] = [];
+  private failure: Error | undefined;
 
   constructor() {
     this.worker = new Worker(new URL('./hash-worker.js', import.meta.url));
-    this.worker.on('message', (message: FromHashWorker) =>
-      this.streams.get(message.id)?.receive(message),
-    );
+    this.worker.on('message', (message: FromHashWorker) => {
+      if (message.op === 'ack') this.hashed(message.bytes);
+      else this.streams.get(message.id)?.receive(message);
+    });
     this.worker.on('error', (error) => this.fail(error));
     this.worker.on('exit', (code) =>
       this.fail(new Error(`the hashing thread exited with code ${code}`)),
@@ -61,7 +68,27 @@ class HashThread {
   private fail(error: Error): void {
     // The next stream starts a new thread; the streams of this one fail.
     if (shared === this) shared = undefined;
+    this.failure = error;
+    this.release();
     for (const stream of this.streams.values()) stream.fail(error);
+  }
+
+  /** Counts bytes posted; resolves once the thread has caught up enough to take more. */
+  async posted(bytes: number): Promise<void> {
+    this.outstanding += bytes;
+    while (this.outstanding > MAX_OUTSTANDING_BYTES && !this.failure)
+      await new Promise<void>((resolve) => this.waiting.push(resolve));
+  }
+
+  hashed(bytes: number): void {
+    this.outstanding -= bytes;
+    if (this.outstanding <= MAX_OUTSTANDING_BYTES / 2) this.release();
+  }
+
+  private release(): void {
+    const waiting = this.waiting;
+    this.waiting = [];
+    for (const resolve of waiting) resolve();
   }
 
   close(id: number): void {
@@ -90,8 +117,6 @@ class HashThread {
 export class HashStream {
   private batch: Uint8Array | undefined;
   private batched = 0;
-  private outstanding = 0;
-  private drained: (() => void) | undefined;
   private readonly snapshots = new Map<
     number,
     {
@@ -120,30 +145,27 @@ export class HashStream {
       this.batch.set(bytes.subarray(p, p + take), this.batched);
       this.batched += take;
       p += take;
-      if (this.batched === BATCH_BYTES) this.flush();
+      if (this.batched === BATCH_BYTES) await this.flush();
     }
-    if (this.outstanding > MAX_OUTSTANDING_BYTES) {
-      await new Promise<void>((resolve) => (this.drained = resolve));
-      this.throwIfFailed();
-    }
+    this.throwIfFailed();
   }
 
-  private flush(): void {
-    if (!this.batch || this.batched === 0) return;
-    const bytes =
-      this.batched === BATCH_BYTES ? this.batch.buffer : this.batch.slice(0, this.batched).buffer;
-    this.outstanding += this.batched;
+  private flush(): Promise<void> {
+    if (!this.batch || this.batched === 0) return Promise.resolve();
+    const size = this.batched;
+    const bytes = (size === BATCH_BYTES ? this.batch : this.batch.slice(0, size))
+      .buffer as ArrayBuffer;
     this.batch = undefined;
     this.batched = 0;
-    this.thread.post({ op: 'data', id: this.id, bytes: bytes as ArrayBuffer }, [
-      bytes as ArrayBuffer,
-    ]);
+    this.thread.post({ op: 'data', id: this.id, bytes }, [bytes]);
+    return this.thread.posted(size);
   }
 
   /** The states at the last 256 KiB boundary and at the end of everything given so far. */
   snapshot(): Promise<{ boundary: HashPoint; end: HashPoint }> {
     this.throwIfFailed();
-    this.flush();
+    // The bytes of a partial batch go now, whatever the budget: the snapshot must include them.
+    void this.flush();
     const request = this.nextRequest++;
     return new Promise((resolve, reject) => {
       this.snapshots.set(request, { resolve, reject });
@@ -151,24 +173,14 @@ export class HashStream {
     });
   }
 
-  receive(message: FromHashWorker): void {
-    if (message.op === 'ack') {
-      this.outstanding -= message.bytes;
-      if (this.outstanding <= MAX_OUTSTANDING_BYTES / 2) {
-        const drained = this.drained;
-        this.drained = undefined;
-        drained?.();
-      }
-    } else {
-      const pending = this.snapshots.get(message.request);
-      this.snapshots.delete(message.request);
-      pending?.resolve({ boundary: message.boundary, end: message.end });
-    }
+  receive(message: FromHashWorker & { op: 'snapshot' }): void {
+    const pending = this.snapshots.get(message.request);
+    this.snapshots.delete(message.request);
+    pending?.resolve({ boundary: message.boundary, end: message.end });
   }
 
   fail(error: Error): void {
     this.failure = error;
-    this.drained?.();
     for (const pending of this.snapshots.values()) pending.reject(error);
     this.snapshots.clear();
   }
