@@ -1,12 +1,14 @@
 import { Worker } from 'node:worker_threads';
 import type { HashState } from '@spool/core';
+import { BoundaryHasher, type HashPoints } from './boundary-hasher.js';
 
 // Hashing is the most expensive thing Spool does with an upload's bytes (MD5 alone costs two
-// seconds of CPU a GiB). It runs on a thread of its own so that the thread serving requests
-// only copies bytes, and the two cores work at once.
+// seconds of CPU a GiB). Past its first MiB, an upload is hashed on a thread of its own so that
+// the thread serving requests only copies bytes, and two cores work at once; small uploads are
+// hashed in place, where passing them to the thread would cost more than hashing them.
 
 export type ToHashWorker =
-  | { readonly op: 'open'; readonly id: number; readonly state: HashState }
+  | { readonly op: 'open'; readonly id: number; readonly points: HashPoints }
   | { readonly op: 'data'; readonly id: number; readonly bytes: ArrayBuffer }
   | { readonly op: 'snapshot'; readonly id: number; readonly request: number }
   | { readonly op: 'close'; readonly id: number };
@@ -17,15 +19,11 @@ type FromHashWorker =
       readonly op: 'snapshot';
       readonly id: number;
       readonly request: number;
-      readonly boundary: HashPoint;
-      readonly end: HashPoint;
+      readonly points: HashPoints;
     };
 
-/** A hash state and the offset it belongs to. */
-export interface HashPoint {
-  readonly offset: number;
-  readonly hash: HashState;
-}
+/** Bytes an upload hashes in place before it moves to the hashing thread. */
+const INLINE_BYTES = 1024 * 1024;
 
 /** Bytes gathered before they are posted to the thread: few messages, little held per upload. */
 const BATCH_BYTES = 128 * 1024;
@@ -45,7 +43,7 @@ function hashThread(): HashThread {
 class HashThread {
   private readonly worker: Worker;
   private nextId = 1;
-  readonly streams = new Map<number, HashStream>();
+  readonly streams = new Map<number, ThreadStream>();
   private outstanding = 0;
   private waiting: (() => void)[] = [];
   private failure: Error | undefined;
@@ -101,26 +99,61 @@ class HashThread {
     this.worker.postMessage(message, transfer);
   }
 
-  open(state: HashState): HashStream {
-    const stream = new HashStream(this, this.nextId++);
+  open(points: HashPoints): ThreadStream {
+    const stream = new ThreadStream(this, this.nextId++);
     if (this.streams.size === 0) this.worker.ref();
     this.streams.set(stream.id, stream);
-    this.post({ op: 'open', id: stream.id, state });
+    this.post({ op: 'open', id: stream.id, points });
     return stream;
   }
 }
 
 /**
- * The hashes of one upload's bytes, computed on the hashing thread: bytes go in in order, and
- * snapshots come back with the state at the last 256 KiB boundary and at the end.
+ * The hashes of one upload's bytes: bytes go in in order, and snapshots give the states at the
+ * last 256 KiB boundary and at the end.
  */
 export class HashStream {
+  private inPlace: BoundaryHasher | undefined;
+  private onThread: ThreadStream | undefined;
+  private readonly limit: number;
+
+  private constructor(state: HashState) {
+    this.inPlace = BoundaryHasher.at(state);
+    this.limit = state.length + INLINE_BYTES;
+  }
+
+  static open(state: HashState): HashStream {
+    return new HashStream(state);
+  }
+
+  /** Takes bytes (copied: the caller keeps its buffer); resolves when more may come. */
+  update(bytes: Uint8Array): Promise<void> {
+    if (this.inPlace && this.inPlace.length + bytes.length > this.limit) {
+      this.onThread = hashThread().open(this.inPlace.points());
+      this.inPlace = undefined;
+    }
+    if (!this.inPlace) return this.onThread!.update(bytes);
+    this.inPlace.update(bytes);
+    return Promise.resolve();
+  }
+
+  snapshot(): Promise<HashPoints> {
+    return this.inPlace ? Promise.resolve(this.inPlace.points()) : this.onThread!.snapshot();
+  }
+
+  close(): void {
+    this.onThread?.close();
+  }
+}
+
+/** An upload's hashes on the hashing thread. */
+class ThreadStream {
   private batch: Uint8Array | undefined;
   private batched = 0;
   private readonly snapshots = new Map<
     number,
     {
-      resolve: (point: { boundary: HashPoint; end: HashPoint }) => void;
+      resolve: (points: HashPoints) => void;
       reject: (error: Error) => void;
     }
   >();
@@ -132,11 +165,6 @@ export class HashStream {
     readonly id: number,
   ) {}
 
-  static open(state: HashState): HashStream {
-    return hashThread().open(state);
-  }
-
-  /** Takes bytes (copied: the caller keeps its buffer); resolves when more may come. */
   async update(bytes: Uint8Array): Promise<void> {
     this.throwIfFailed();
     for (let p = 0; p < bytes.length;) {
@@ -161,8 +189,7 @@ export class HashStream {
     return this.thread.posted(size);
   }
 
-  /** The states at the last 256 KiB boundary and at the end of everything given so far. */
-  snapshot(): Promise<{ boundary: HashPoint; end: HashPoint }> {
+  snapshot(): Promise<HashPoints> {
     this.throwIfFailed();
     // The bytes of a partial batch go now, whatever the budget: the snapshot must include them.
     void this.flush();
@@ -176,7 +203,7 @@ export class HashStream {
   receive(message: FromHashWorker & { op: 'snapshot' }): void {
     const pending = this.snapshots.get(message.request);
     this.snapshots.delete(message.request);
-    pending?.resolve({ boundary: message.boundary, end: message.end });
+    pending?.resolve(message.points);
   }
 
   fail(error: Error): void {
