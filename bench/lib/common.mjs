@@ -78,6 +78,7 @@ export async function startServer(command, args, options = {}) {
   };
 }
 
+/** `spool serve` on a data directory, or (dataDir null) on the stores `env` names. */
 export function startSpool(dataDir, args = [], env = {}) {
   return startServer(
     process.execPath,
@@ -86,8 +87,7 @@ export function startSpool(dataDir, args = [], env = {}) {
       'serve',
       '--port',
       '0',
-      '--data',
-      dataDir,
+      ...(dataDir === null ? [] : ['--data', dataDir]),
       '--bucket',
       'bench',
       '--log-level',

@@ -14,7 +14,12 @@ export type ToHashWorker =
   | { readonly op: 'close'; readonly id: number };
 
 type FromHashWorker =
-  | { readonly op: 'ack'; readonly id: number; readonly bytes: number }
+  | {
+      readonly op: 'ack';
+      readonly id: number;
+      readonly hashed: number;
+      readonly buffer: ArrayBuffer;
+    }
   | {
       readonly op: 'snapshot';
       readonly id: number;
@@ -31,7 +36,7 @@ const BATCH_BYTES = 128 * 1024;
  * Bytes posted and not yet hashed, all uploads together, before writers wait. One budget for the
  * process, so that memory stays bounded however many uploads run at once.
  */
-const MAX_OUTSTANDING_BYTES = 32 * 1024 * 1024;
+const MAX_OUTSTANDING_BYTES = 8 * 1024 * 1024;
 
 let shared: HashThread | undefined;
 
@@ -51,7 +56,7 @@ class HashThread {
   constructor() {
     this.worker = new Worker(new URL('./hash-worker.js', import.meta.url));
     this.worker.on('message', (message: FromHashWorker) => {
-      if (message.op === 'ack') this.hashed(message.bytes);
+      if (message.op === 'ack') this.hashed(message.hashed, message.buffer);
       else this.streams.get(message.id)?.receive(message);
     });
     this.worker.on('error', (error) => this.fail(error));
@@ -78,7 +83,20 @@ class HashThread {
       await new Promise<void>((resolve) => this.waiting.push(resolve));
   }
 
-  hashed(bytes: number): void {
+  /** Batch buffers the thread has given back: the same few go back and forth, not new ones. */
+  private readonly spare: ArrayBuffer[] = [];
+
+  batchBuffer(): Uint8Array {
+    const buffer = this.spare.pop();
+    return buffer ? new Uint8Array(buffer) : new Uint8Array(BATCH_BYTES);
+  }
+
+  hashed(bytes: number, buffer: ArrayBuffer): void {
+    if (
+      buffer.byteLength === BATCH_BYTES &&
+      this.spare.length < MAX_OUTSTANDING_BYTES / BATCH_BYTES
+    )
+      this.spare.push(buffer);
     this.outstanding -= bytes;
     if (this.outstanding <= MAX_OUTSTANDING_BYTES / 2) this.release();
   }
@@ -168,7 +186,7 @@ class ThreadStream {
   async update(bytes: Uint8Array): Promise<void> {
     this.throwIfFailed();
     for (let p = 0; p < bytes.length;) {
-      this.batch ??= new Uint8Array(BATCH_BYTES);
+      this.batch ??= this.thread.batchBuffer();
       const take = Math.min(bytes.length - p, BATCH_BYTES - this.batched);
       this.batch.set(bytes.subarray(p, p + take), this.batched);
       this.batched += take;

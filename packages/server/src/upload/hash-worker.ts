@@ -18,7 +18,10 @@ port.on('message', (message: ToHashWorker) => {
     case 'data': {
       const bytes = new Uint8Array(message.bytes);
       streams.get(message.id)?.update(bytes);
-      port.postMessage({ op: 'ack', id: message.id, bytes: bytes.length });
+      // The buffer goes back to be filled again.
+      port.postMessage({ op: 'ack', id: message.id, hashed: bytes.length, buffer: message.bytes }, [
+        message.bytes,
+      ]);
       return;
     }
     case 'snapshot': {
