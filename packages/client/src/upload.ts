@@ -1,4 +1,6 @@
 import {
+  ChecksumHasher,
+  Md5,
   PRECONDITION_NAMES,
   formatGoogHash,
   parsePersistedRange,
@@ -74,9 +76,11 @@ export interface UploadOptions extends ConnectionOptions {
   readonly fingerprint?: string;
   readonly onProgress?: (progress: Progress) => void;
   /**
-   * Makes the hasher for the object's CRC32C and MD5. The default runs anywhere; Node's entry
-   * uses OpenSSL's MD5, which is faster.
+   * Also compute the object's MD5, send it with the last request and check the server's against
+   * it. CRC32C is always computed and checked; MD5 costs as much CPU again.
    */
+  readonly md5?: boolean;
+  /** Makes the hasher (CRC32C, and MD5 when `md5` is set); Node's entry uses OpenSSL's MD5. */
   readonly createHasher?: () => ObjectHasher;
 }
 
@@ -236,13 +240,16 @@ export class Upload extends Emitter<UploadEvents> {
               ),
             retry.deadline,
           );
+    const createHasher =
+      this.options.createHasher ??
+      (() => new ChecksumHasher(this.options.md5 ? new Md5() : undefined));
     const cursor = (this.cursor =
       this.source.kind === 'seekable'
-        ? new SeekableCursor(this.source.source, this.options.chunkSize, this.options.createHasher)
+        ? new SeekableCursor(this.source.source, this.options.chunkSize, createHasher)
         : new StreamCursor(
             this.source.pieces,
             this.options.chunkSize ?? DEFAULT_STREAM_CHUNK_SIZE,
-            this.options.createHasher,
+            createHasher,
           ));
     try {
       return await this.loop(cursor);
