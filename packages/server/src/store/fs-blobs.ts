@@ -1,4 +1,4 @@
-import { open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BlobState, BlobStore, BlobWriter, WriterStart } from './types.js';
 import { isNotFound, removeDurable, syncDir } from './fs-util.js';
@@ -80,9 +80,24 @@ export class FsBlobStore implements BlobStore {
     await removeDurable(this.pathOf(blobId));
   }
 
-  /** A crash leaves one-shot blobs in the tmp directory, which the server clears at start. */
+  /**
+   * Crash leftovers go at start instead (`removeUnlisted`): a crash is the only way to leave
+   * them, and every crash is followed by a start.
+   */
   removeOrphans(): Promise<number> {
     return Promise.resolve(0);
+  }
+
+  /** Deletes every blob not in `keep`; returns how many. Only while nothing writes blobs. */
+  async removeUnlisted(keep: ReadonlySet<string>): Promise<number> {
+    let removed = 0;
+    for (const blobId of await readdir(this.dir)) {
+      if (keep.has(blobId)) continue;
+      await rm(this.pathOf(blobId), { force: true });
+      removed++;
+    }
+    if (removed > 0) await syncDir(this.dir);
+    return removed;
   }
 
   async close(): Promise<void> {}

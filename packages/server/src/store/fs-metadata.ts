@@ -167,6 +167,18 @@ export class FsMetadataStore implements MetadataStore {
     }
   }
 
+  /** Every object record of every bucket, read one at a time. */
+  async *allObjects(): AsyncIterable<ObjectRecord> {
+    for (const bucket of await readdir(join(this.root, 'buckets'))) {
+      const dir = await opendir(join(this.bucketDir(bucket), 'objects'));
+      for await (const entry of dir) {
+        if (!entry.name.endsWith('.json')) continue;
+        const object = await readJsonIfExists<ObjectRecord>(join(dir.path, entry.name), readText);
+        if (object) yield object;
+      }
+    }
+  }
+
   async getObject(bucket: string, name: string): Promise<ObjectRecord | undefined> {
     return readJsonIfExists<ObjectRecord>(this.objectPath(bucket, name), readText);
   }
@@ -296,7 +308,8 @@ export class FsMetadataStore implements MetadataStore {
 
   /**
    * The data directory keeps no list of released blobs: the handlers delete them right after the
-   * object record changes, and a crash in between leaves the file behind.
+   * object record changes, and what a crash in between leaves behind goes at the next start
+   * (`recoverFsStore`).
    */
   deleteReleasedBlobs(): Promise<number> {
     return Promise.resolve(0);
