@@ -150,8 +150,8 @@ export async function runUpload(
 }
 
 /**
- * A request that is repeated until it gets an answer (the network or the server may be down);
- * `request` is asked each time, for the server's current address.
+ * A request that is repeated until it gets an answer (the network or the server may be down, or
+ * silent); `request` is asked each time, for the server's current address.
  */
 export async function sendUntilAnswered(
   request: () => Parameters<typeof send>[0],
@@ -159,7 +159,7 @@ export async function sendUntilAnswered(
 ): Promise<Awaited<ReturnType<typeof send>>> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await send(request());
+      return await send({ idleTimeoutMs: 10_000, ...request() });
     } catch (error) {
       if (attempt >= attempts) throw error;
       await new Promise((r) => setTimeout(r, 50));
