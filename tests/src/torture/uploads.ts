@@ -6,7 +6,12 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createUpload, type NodeUploadSource, type NodeUploadOptions } from '@spool/client/node';
+import {
+  createUpload,
+  type Destination,
+  type NodeUploadOptions,
+  type NodeUploadSource,
+} from '@spool/client/node';
 import { send } from '../harness/http.js';
 import { KiB, MiB } from '../harness/gcs.js';
 import { seededBuffer, seededContent, type Random } from '../harness/random.js';
@@ -117,10 +122,11 @@ export async function runUpload(
   scratch: string,
   seen: Acknowledgement,
   options: NodeUploadOptions = {},
+  destination: Destination = `gs://${BUCKET}/${spec.name}`,
 ): Promise<UploadOutcome> {
   const { source, done } = await openSpecSource(spec, random, scratch);
   try {
-    const task = await createUpload(source, `gs://${BUCKET}/${spec.name}`, {
+    const task = await createUpload(source, destination, {
       endpoint,
       stateStore: null,
       chunkSize: spec.chunkSize,
