@@ -16,7 +16,15 @@ import {
   randomData,
   storedBytes,
 } from './harness/gcs.js';
-import { connectionEnding, messageOf, send, sendRaw, type RawResponse } from './harness/http.js';
+import {
+  connectionEnding,
+  messageOf,
+  openResponse,
+  send,
+  sendRaw,
+  type RawResponse,
+} from './harness/http.js';
+import { scrape } from './harness/metrics.js';
 import { SpoolProcess } from './harness/spool-process.js';
 
 const bucket = 'test-bucket';
@@ -330,6 +338,12 @@ describe('HTTP-level abuse', () => {
     const garbage = await sendRaw(base, 'THIS IS NOT HTTP\r\n\r\n');
     assert.match(garbage, /^HTTP\/1.1 400/);
     assert.match(garbage, /not a valid HTTP\/1.1 request/);
+    const connectMethod = await sendRaw(
+      base,
+      'CONNECT example.com:443 HTTP/1.1\r\nHost: x\r\n\r\n',
+    );
+    assert.match(connectMethod, /^HTTP\/1.1 405/);
+    assert.match(connectMethod, /not a proxy/);
     const binary = await sendRaw(base, randomData(4096));
     assert.match(binary, /^HTTP\/1.1 400|^$/);
     assert.equal((await send({ method: 'GET', url: `${base}/healthz` })).status, 200);
@@ -346,6 +360,29 @@ describe('HTTP-level abuse', () => {
     );
     assert.equal(received.toString(), '', 'no answer to a request that did not arrive whole');
     assert.equal(storedBytes(await query(uri)), CHUNK);
+  });
+
+  it('a download abandoned half-way is no error in the server log', async () => {
+    const big = randomData(8 * 1024 * 1024);
+    assert.equal(
+      (await putChunk(await initiate(base, bucket, 'abandoned.bin'), undefined, big)).status,
+      200,
+    );
+    const res = await openResponse({
+      method: 'GET',
+      url: `${base}/storage/v1/b/${bucket}/o/abandoned.bin?alt=media`,
+    });
+    const downloads = async () =>
+      (await scrape(base)).get(
+        'spool_http_requests_total{method="GET",route="object",status="200"}',
+      );
+    const before = await downloads();
+    while (res.received() === 0) await new Promise((r) => setTimeout(r, 10));
+    res.abort();
+    assert.equal(await res.ended, 'cut');
+    // The server counts the request once it has given up on it.
+    while ((await downloads()) === before) await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual(spool.errors(), []);
   });
 
   it('unknown paths and methods get 404 and 405 with a pointer to what exists', async () => {

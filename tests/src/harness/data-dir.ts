@@ -64,7 +64,9 @@ export async function auditDataDir(root: string): Promise<DataDirAudit> {
     for (const entry of await readdir(join(root, 'buckets', bucket))) {
       if (entry !== 'bucket.json' && entry !== 'objects') strays.push(`buckets/${bucket}/${entry}`);
     }
-    for (const entry of await readdir(join(root, 'buckets', bucket, 'objects'))) {
+    // A bucket whose deletion a crash interrupted may have no objects directory.
+    const objectFiles = await readdir(join(root, 'buckets', bucket, 'objects')).catch(() => []);
+    for (const entry of objectFiles) {
       const path = `buckets/${bucket}/objects/${entry}`;
       if (!/^[0-9a-f]{64}\.json$/.test(entry)) {
         strays.push(path);

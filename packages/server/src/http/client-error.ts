@@ -45,6 +45,20 @@ export function answerClientError(
             'Bad Request',
             `This is not a valid HTTP/1.1 request (${error.code ?? 'parse error'}: ${error.message.slice(0, 100)}).`,
           ];
+  answerAndClose(socket, status, reason, message);
+}
+
+/** A CONNECT request (the server's 'connect' event): Spool is no proxy. */
+export function refuseConnect(socket: Duplex): void {
+  answerAndClose(
+    socket,
+    405,
+    'Method Not Allowed',
+    'CONNECT is not allowed: Spool is a storage server, not a proxy.',
+  );
+}
+
+function answerAndClose(socket: Duplex, status: number, reason: string, message: string): void {
   const body = `${message}\n`;
   socket.once('finish', () => socket.destroy());
   socket.end(

@@ -119,4 +119,13 @@ describe('a start after a crash', () => {
     await openDataDir(dir, silentLogger);
     assert.deepEqual(await readdir(join(dir, 'blobs')), [kept]);
   });
+
+  it('starts when a crash interrupted the deletion of a bucket', async () => {
+    const { dir } = await freshStores();
+    // deleteBucket removes bucket.json, then objects/, then the bucket's directory.
+    await rm(join(dir, 'buckets', 'b', 'bucket.json'));
+    await rm(join(dir, 'buckets', 'b', 'objects'), { recursive: true });
+    const reopened = await openDataDir(dir, silentLogger);
+    assert.equal(await reopened.metadata.getBucket('b'), undefined);
+  });
 });
