@@ -124,6 +124,8 @@ class FileBlobWriter implements BlobWriter {
   private failure: Error | undefined;
   private waiters: (() => void)[] = [];
   private closed = false;
+  /** The end of what the last commit made durable (or of what the file held at the start). */
+  private committed: number;
 
   constructor(
     private readonly handle: FileHandle,
@@ -131,6 +133,7 @@ class FileBlobWriter implements BlobWriter {
     private readonly options: WriterOptions,
   ) {
     this.position = offset;
+    this.committed = offset;
   }
 
   /** A failed background write surfaces on the next call. */
@@ -193,6 +196,7 @@ class FileBlobWriter implements BlobWriter {
       throw new Error(`cannot commit ${offset} bytes: only ${this.position} were written`);
     if (final && offset < this.position) await this.handle.truncate(offset);
     await this.handle.datasync();
+    this.committed = offset;
     if (this.options.newFileDir !== undefined) {
       await syncDir(this.options.newFileDir);
       this.options.newFileDir = undefined;
@@ -206,6 +210,10 @@ class FileBlobWriter implements BlobWriter {
 
   async abandon(): Promise<void> {
     await this.drain().catch(() => undefined);
+    // Bytes past the last commit were never acknowledged; on a full disk their space matters.
+    // (A write that failed half-way may have left more than `position` says.)
+    if (!this.closed && !this.options.discard)
+      await this.handle.truncate(this.committed).catch(() => undefined);
     await this.close();
     await this.options.discard?.();
   }

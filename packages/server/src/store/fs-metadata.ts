@@ -274,7 +274,11 @@ export class FsMetadataStore implements MetadataStore {
     return this.objectLocks.run(`object:${draft.bucket}/${draft.name}`, async () => {
       const current = await this.getObject(draft.bucket, draft.name);
       let outcome: CompleteResult;
-      if (!preconditionsHold(preconditions, current)) {
+      if (current?.blobId === draft.blobId) {
+        // This upload's object is there already: the session record could not be written after
+        // it (the disk was full), and the client asks again. Its preconditions held back then.
+        outcome = { ok: true, object: current, replaced: undefined };
+      } else if (!preconditionsHold(preconditions, current)) {
         outcome = { ok: false, error: preconditionFailed() };
       } else {
         const object: ObjectRecord = {

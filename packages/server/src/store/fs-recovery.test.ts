@@ -2,7 +2,7 @@
 // Each test carries out the first step of an operation through the stores, stops there as a
 // SIGKILL would, and opens the directory again.
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -75,6 +75,38 @@ function activeSession(blobId: string, persisted: number, hash: HashState): Sess
     hash,
   };
 }
+
+describe('a completion whose session record could not be written', () => {
+  it('completes again with the same object when asked again, its preconditions notwithstanding', async () => {
+    const { dir, stores } = await freshStores();
+    const { metadata, blobs } = stores;
+    const bytes = Buffer.from('the object');
+    const blobId = newBlobId();
+    const writer = await blobs.openWriter(blobId, {
+      offset: 0,
+      state: undefined,
+      expectedSize: undefined,
+    });
+    await writer.write(bytes);
+    await writer.commit(bytes.length, true);
+    const session = {
+      ...activeSession(blobId, bytes.length, new UploadHasher().update(bytes).save()),
+      preconditions: { ifGenerationMatch: '0' },
+    };
+    await metadata.createSession(session);
+    // The object record is written, then the session record cannot be (no room for it).
+    await rm(join(dir, 'sessions'), { recursive: true });
+    await assert.rejects(metadata.completeUpload(session, draft('in-progress', blobId, 10)));
+    await mkdir(join(dir, 'sessions'));
+    await metadata.createSession(session);
+
+    const again = await metadata.completeUpload(session, draft('in-progress', blobId, 10));
+    assert.ok(again.ok, "the object created by the first attempt is the upload's own");
+    assert.equal(again.object.blobId, blobId);
+    assert.equal(again.replaced, undefined);
+    assert.equal((await metadata.getSession(session.id))?.status, 'final');
+  });
+});
 
 describe('a start after a crash', () => {
   it('deletes the data of an object replaced or deleted just before the crash, and nothing in use', async () => {
