@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess, type ChildProcessByStdio } from 'node:child_process';
 import type { Readable } from 'node:stream';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -81,6 +81,14 @@ export class SpoolProcess {
 
   get stderr(): string {
     return this.stderrLines.join('\n');
+  }
+
+  /** The process's resident memory (bytes) and open file descriptors, from /proc (Linux). */
+  async resources(): Promise<{ rss: number; fds: number }> {
+    const pid = this.child.pid!;
+    const status = await readFile(`/proc/${pid}/status`, 'utf8');
+    const kib = Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1]);
+    return { rss: kib * 1024, fds: (await readdir(`/proc/${pid}/fd`)).length };
   }
 
   /** The lines the server logged at level error (of the last 500 lines). */

@@ -130,7 +130,9 @@ export async function fullDisk(ctx: PhaseContext): Promise<PhaseResult> {
     await readsWork('space freed');
     violations.push(...loggedErrors(spool.errors(), 'server'));
     spool = await spool.restart();
-    violations.push(...auditProblems(await auditDataDir(spool.dataDir)));
+    const audit = await auditDataDir(spool.dataDir);
+    violations.push(...auditProblems(audit));
+    figures['orphans'] = audit.orphans.length;
     log(`full disk: ${JSON.stringify(figures)}`);
   } finally {
     await spool?.stop();

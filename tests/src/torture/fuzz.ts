@@ -138,6 +138,7 @@ export async function fuzzRequests(ctx: PhaseContext, options: FuzzOptions): Pro
     figures: {
       inputs: figures.generated + figures.mutated + figures.garbage,
       ...figures,
+      orphans: audit.orphans.length,
       ...Object.fromEntries([...statuses].sort().map(([s, n]) => [`status ${s}`, n])),
     },
     violations,

@@ -183,7 +183,7 @@ export class Ledger {
 
   record(name: string, generation: string, content: Content): void {
     let generations = this.created.get(name);
-    if (!generations) this.created.set(name, (generations = new Map()));
+    if (!generations) this.created.set(name, (generations = new Map<string, Content>()));
     generations.set(generation, content);
   }
 
