@@ -21,7 +21,7 @@ const flags: FlagSpec[] = [
     name: 'kills',
     env: 'TORTURE_KILLS',
     kind: 'integer',
-    default: '60',
+    default: '100',
     help: 'SIGKILLs in the crash loop.',
   },
   {
@@ -42,14 +42,14 @@ const flags: FlagSpec[] = [
     name: 'network-duration',
     env: 'TORTURE_NETWORK_DURATION',
     kind: 'duration',
-    default: '3m',
+    default: '4m',
     help: 'How long uploads keep starting through the faulty network.',
   },
   {
     name: 'fuzz-duration',
     env: 'TORTURE_FUZZ_DURATION',
     kind: 'duration',
-    default: '2m',
+    default: '3m',
     help: 'How long the request fuzzer runs.',
   },
   {
