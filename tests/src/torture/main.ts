@@ -121,4 +121,5 @@ async function main(): Promise<number> {
   return reports.some((r) => r.violations.length > 0) ? 1 : 0;
 }
 
-process.exitCode = await main();
+// Exit at once: the harness's node:test hooks would otherwise print an empty test report.
+process.exit(await main());
