@@ -44,7 +44,7 @@ export class SpoolProcess {
     readonly url: string,
     readonly dataDir: string,
     readonly child: ChildProcess,
-    private readonly ownsDataDir: boolean,
+    private ownsDataDir: boolean,
     private readonly stderrLines: string[],
     private readonly options: SpoolProcessOptions,
   ) {}
@@ -118,9 +118,12 @@ export class SpoolProcess {
   /** A new process on the same data directory or storage (the URL changes: a new port). */
   async restart(): Promise<SpoolProcess> {
     await this.kill();
-    return SpoolProcess.start(
+    const next = await SpoolProcess.start(
       this.options.storage ? this.options : { ...this.options, dataDir: this.dataDir },
     );
+    // The new process's stop() removes the data directory this one created.
+    next.ownsDataDir = this.ownsDataDir;
+    return next;
   }
 
   /**
