@@ -43,6 +43,7 @@ import { integrityProblems, objectFromResponse, type ObjectResource } from './ob
 import { validateChunkSize, type RequestPlan } from './plan.js';
 import {
   RetryBudget,
+  hashMismatch,
   isRetryableNetworkError,
   isRetryableStatus,
   offsetExceedsUploaded,
@@ -524,6 +525,14 @@ export class Upload extends Emitter<UploadEvents> {
         `Data loss: the server has ${exceeds.persisted} byte(s), fewer than the ${exceeds.offset} it reported before this request (it answered ${ex.status} when ${context.what}: ${message}). The upload cannot continue on this session; start a new upload.`,
       );
     }
+    if (hashMismatch(ex.status, message)) {
+      throw new DataLossError(
+        'hash-mismatch',
+        this.handedOver,
+        this.acknowledged,
+        `Data loss: the server refused to create the object because the bytes it holds for this session are not the ones this client sent (it answered ${ex.status} when ${context.what}: ${message}). Another client wrote to the same session, or bytes were corrupted on the way; this session can never complete. Upload again, on a new session. [${redactUrl(this.uri!)}]`,
+      );
+    }
     const error = new HttpError(
       ex.status,
       message,
@@ -602,6 +611,19 @@ export class Upload extends Emitter<UploadEvents> {
   private async finish(cursor: Cursor, object: ObjectResource): Promise<ObjectResource> {
     const { size, hashes } = await cursor.digests();
     const problems = integrityProblems(object, size, hashes);
+    if (problems.length > 0 && this.destination.kind === 'session') {
+      // Someone else has this session's URI, and their upload may be what completed it: a
+      // session this client did not start is never its own to clean up.
+      const { bucket, name, generation } = object;
+      const which =
+        name === undefined ? 'the object' : `gs://${bucket}/${name} generation ${generation}`;
+      throw new DataLossError(
+        'other-writer',
+        size,
+        Number(object.size),
+        `Data loss: this session was completed with an object that is not what this client sent (${problems.join('; ')}): another client with the same session URI completed it first. ${which} was left as it is: if no one else had this session URI, the server stored something else, and it should be deleted. Upload again, on a new session. [${redactUrl(this.uri!)}]`,
+      );
+    }
     if (problems.length > 0) {
       const removed = await this.removeCorrupt(object);
       throw new IntegrityError(

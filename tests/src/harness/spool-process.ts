@@ -1,5 +1,6 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { spawn, type ChildProcess, type ChildProcessByStdio } from 'node:child_process';
+import type { Readable } from 'node:stream';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -43,7 +44,7 @@ export class SpoolProcess {
     readonly url: string,
     readonly dataDir: string,
     readonly child: ChildProcess,
-    private readonly ownsDataDir: boolean,
+    private ownsDataDir: boolean,
     private readonly stderrLines: string[],
     private readonly options: SpoolProcessOptions,
   ) {}
@@ -52,19 +53,7 @@ export class SpoolProcess {
     const ownsDataDir = options.dataDir === undefined && options.storage === undefined;
     const dataDir =
       options.dataDir ?? (ownsDataDir ? await mkdtemp(join(tmpdir(), 'spool-test-')) : '');
-    const args = [spoolBin, 'serve', '--port', '0', '--log-level', 'warn'];
-    if (options.storage)
-      args.push('--metadata', options.storage.metadata, '--blobs', options.storage.blobs);
-    else args.push('--data', dataDir);
-    for (const b of options.buckets ?? ['test-bucket']) args.push('--bucket', b);
-    args.push(...(options.args ?? []));
-    const child = spawn(process.execPath, args, {
-      cwd: options.cwd,
-      env: { ...process.env, ...options.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    running.add(child);
-    child.once('exit', () => running.delete(child));
+    const child = spawnServe(options, dataDir);
     const stderrLines: string[] = [];
     createInterface({ input: child.stderr }).on('line', (line) => {
       stderrLines.push(line);
@@ -94,6 +83,19 @@ export class SpoolProcess {
     return this.stderrLines.join('\n');
   }
 
+  /** The process's resident memory (bytes) and open file descriptors, from /proc (Linux). */
+  async resources(): Promise<{ rss: number; fds: number }> {
+    const pid = this.child.pid!;
+    const status = await readFile(`/proc/${pid}/status`, 'utf8');
+    const kib = Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1]);
+    return { rss: kib * 1024, fds: (await readdir(`/proc/${pid}/fd`)).length };
+  }
+
+  /** The lines the server logged at level error (of the last 500 lines). */
+  errors(): string[] {
+    return this.stderrLines.filter((line) => line.includes('"level":"error"'));
+  }
+
   /** SIGKILL: no chance to flush or clean up. */
   async kill(): Promise<void> {
     await this.signal('SIGKILL');
@@ -116,9 +118,27 @@ export class SpoolProcess {
   /** A new process on the same data directory or storage (the URL changes: a new port). */
   async restart(): Promise<SpoolProcess> {
     await this.kill();
-    return SpoolProcess.start(
+    const next = await SpoolProcess.start(
       this.options.storage ? this.options : { ...this.options, dataDir: this.dataDir },
     );
+    // The new process's stop() removes the data directory this one created.
+    next.ownsDataDir = this.ownsDataDir;
+    return next;
+  }
+
+  /**
+   * SIGKILLs this process, then starts one on the same data and SIGKILLs it too after `ms`,
+   * whether it has finished starting (recovery) or not.
+   */
+  async crashDuringStart(ms: number): Promise<void> {
+    await this.kill();
+    const child = spawnServe(this.options, this.dataDir);
+    child.stdout.resume();
+    child.stderr.resume();
+    const exited = new Promise((r) => child.once('exit', r));
+    await Promise.race([exited, new Promise((r) => setTimeout(r, ms))]);
+    child.kill('SIGKILL');
+    await exited;
   }
 
   /** Stops the process and removes the data directory if the harness created it. */
@@ -126,4 +146,24 @@ export class SpoolProcess {
     await this.signal('SIGTERM');
     if (this.ownsDataDir) await rm(this.dataDir, { recursive: true, force: true });
   }
+}
+
+function spawnServe(
+  options: SpoolProcessOptions,
+  dataDir: string,
+): ChildProcessByStdio<null, Readable, Readable> {
+  const args = [spoolBin, 'serve', '--port', '0', '--log-level', 'warn'];
+  if (options.storage)
+    args.push('--metadata', options.storage.metadata, '--blobs', options.storage.blobs);
+  else args.push('--data', dataDir);
+  for (const b of options.buckets ?? ['test-bucket']) args.push('--bucket', b);
+  args.push(...(options.args ?? []));
+  const child = spawn(process.execPath, args, {
+    cwd: options.cwd,
+    env: { ...process.env, ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+  return child;
 }
