@@ -167,3 +167,53 @@ describe('ingest with an interrupt', () => {
     );
   });
 });
+
+describe('ingest with checkpoints in the background', () => {
+  it('asks for a checkpoint only where the hashes and the stored bytes agree', async () => {
+    // A checkpoint that ends while a write is still waiting (the disk is slow) must not ask the
+    // hasher for a state: the hasher already has bytes that are not counted as stored yet.
+    const data = Buffer.alloc(200 * MiB, 7);
+    const parts: Buffer[] = [];
+    let releaseCommit: (() => void) | undefined;
+    let releaseWrite: (() => void) | undefined;
+    let commits = 0;
+    const checkpoints: number[] = [];
+    const writer: BlobWriter = {
+      concurrentCheckpoints: true,
+      write: async (bytes) => {
+        parts.push(Buffer.from(bytes));
+        const written = parts.reduce((n, p) => n + p.length, 0);
+        // The write that brings the body past 130 MiB waits until the first checkpoint ended.
+        if (written >= 130 * MiB && written - bytes.length < 130 * MiB) {
+          await new Promise<void>((resolve) => (releaseWrite = resolve));
+        }
+      },
+      commit: async (_offset, final) => {
+        if (!final && commits++ === 0) {
+          await new Promise<void>((resolve) => (releaseCommit = resolve));
+        }
+        return undefined;
+      },
+      abandon: () => Promise.resolve(),
+    };
+    const ingesting = ingest(bodyOf(split(data, MiB)), writer, plan(0, 0, data.length), {
+      persisted: 0,
+      hash: new UploadHasher().save(),
+      checkpoint: (offset) => (checkpoints.push(offset), Promise.resolve()),
+    });
+    const writeWaits = (async () => {
+      while (!releaseWrite) await new Promise((resolve) => setImmediate(resolve));
+    })();
+    // An ingest that fails before the write waits fails the test here.
+    await Promise.race([writeWaits, ingesting]);
+    // The first checkpoint ends now, with the write at 130 MiB still waiting.
+    releaseCommit!();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    releaseWrite!();
+    const result = await ingesting;
+    assert.equal(result.end, 'complete');
+    assert.equal(result.written, data.length);
+    assert.ok(checkpoints.length >= 2, `checkpoints at ${checkpoints.join(', ')}`);
+    assert.ok(checkpoints.every((offset) => offset % (256 * KiB) === 0));
+  });
+});

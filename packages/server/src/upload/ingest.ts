@@ -78,13 +78,20 @@ export async function ingest(
   let inFlight: Promise<unknown> | undefined;
   let checkpointFailure: Error | undefined;
   let pumping = true;
+  /** Bytes are between the hasher and `stored`: no snapshot may be asked for now. */
+  let taking = false;
   let end: IngestResult['end'] = 'interrupted';
   let decision: InterruptDecision = 'continue';
   let interrupt = options.interrupt;
 
   const take = async (data: Buffer): Promise<void> => {
-    await hasher.update(data);
-    await writer.write(data);
+    taking = true;
+    try {
+      await hasher.update(data);
+      await writer.write(data);
+    } finally {
+      taking = false;
+    }
     stored += data.length;
     boundary = Math.max(boundary, stored - (stored % CHUNK_GRANULARITY));
   };
@@ -122,7 +129,8 @@ export async function ingest(
     inFlight = done.then(
       () => {
         inFlight = undefined;
-        if (pumping) return checkpointIfDue();
+        // In the middle of a take, the pump asks again once `stored` has caught up.
+        if (pumping && !taking) return checkpointIfDue();
       },
       (error: unknown) => {
         inFlight = undefined;
