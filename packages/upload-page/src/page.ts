@@ -7,6 +7,7 @@ import {
   createUpload,
   defaultTransport,
   listBuckets,
+  querySession,
   urls,
   type ConnectionOptions,
   type Destination,
@@ -28,6 +29,7 @@ import { UploadRow, type RowHost } from './upload-row.js';
 
 const TOKEN_KEY = 'spool-page:token';
 const BUCKET_KEY = 'spool-page:bucket';
+const FOLDER_KEY = 'spool-page:folder';
 
 const endpoint = location.origin;
 const transport = defaultTransport();
@@ -191,7 +193,11 @@ bucketSelect.addEventListener('change', () => {
   storage('localStorage')?.setItem(BUCKET_KEY, bucketSelect.value);
   void refreshObjects();
 });
-prefixInput.addEventListener('change', () => void refreshObjects());
+prefixInput.addEventListener('change', () => {
+  // Kept across reloads: an interrupted upload resumes only to the same object name.
+  storage('localStorage')?.setItem(FOLDER_KEY, prefixInput.value);
+  void refreshObjects();
+});
 refreshButton.addEventListener('click', () => void refreshObjects());
 
 /** The folder prefix as typed, made into a clean name prefix ("a/b/" or ""). */
@@ -204,6 +210,10 @@ function prefix(): string {
 
 const host: RowHost = {
   schedule: (task) => queue.add(task),
+  async stored(sessionUri) {
+    const status = await querySession(sessionUri, connection());
+    return status.complete ? undefined : status.persisted;
+  },
   downloadUrl,
   started(row) {
     const local = storage('localStorage');
@@ -337,6 +347,7 @@ const savedToken = storage('sessionStorage')?.getItem(TOKEN_KEY);
 const initial: Access =
   fromLink ?? (savedToken ? { kind: 'token', token: savedToken } : { kind: 'open' });
 useAccess(initial);
+prefixInput.value = storage('localStorage')?.getItem(FOLDER_KEY) ?? '';
 if (initial.kind === 'token') accessInput.value = initial.token;
 showInterrupted();
 void loadBuckets().finally(() => (document.body.dataset['ready'] = 'true'));

@@ -1,6 +1,7 @@
 import { CancelledError, type ObjectResource, type Upload } from '@spool/client/browser';
 import { h } from './dom.js';
 import { formatBytes, formatDuration, formatPercent, formatRate } from './format.js';
+import { ProgressBar } from './progress-bar.js';
 import { RateMeter, secondsLeft } from './rate.js';
 
 export type RowState =
@@ -18,6 +19,8 @@ export type RowState =
 export interface RowHost {
   /** Runs `task` when a slot is free; the function returned takes it out of the queue. */
   schedule(task: () => Promise<void>): () => boolean;
+  /** How many bytes the server has of a session (a status query), if it says. */
+  stored(sessionUri: string): Promise<number | undefined>;
   /** Where the finished object can be downloaded, if the page may say. */
   downloadUrl(object: ObjectResource): string | undefined;
   /** A session started (not resumed): the upload can now be resumed after a reload. */
@@ -37,7 +40,17 @@ export class UploadRow {
   private task: Upload | undefined;
   private unqueue: (() => boolean) | undefined;
   private readonly meter = new RateMeter();
+  /** Bytes the server has confirmed. */
+  private stored = 0;
+  /** Bytes the network has taken that the server may not have yet (what the light bar shows). */
   private sent = 0;
+  /**
+   * Where sending (re)started: bytes transmitted since then count from this offset. After a
+   * pause or a failure, what was only sent is lost and goes again; the client's own `sent`
+   * never goes back, so the page counts from here instead.
+   */
+  private anchor = { offset: 0, transmitted: 0 };
+  private transmitted = 0;
   private total: number;
   private resumedFrom: number | undefined;
   private resuming = false;
@@ -45,7 +58,7 @@ export class UploadRow {
   private message = '';
   private object: ObjectResource | undefined;
 
-  private readonly bar: HTMLProgressElement;
+  private readonly bar: ProgressBar;
   private readonly numbers: HTMLElement;
   private readonly speed: HTMLElement;
   private readonly eta: HTMLElement;
@@ -64,7 +77,7 @@ export class UploadRow {
   ) {
     this.total = file.size;
     const id = `upload-${Math.random().toString(36).slice(2)}`;
-    this.bar = h('progress', { max: 1, value: 0, 'aria-labelledby': `${id}-name` });
+    this.bar = new ProgressBar(`${id}-name`);
     this.numbers = h('span', { class: 'numbers' });
     this.speed = h('span', { class: 'speed' });
     this.eta = h('span', { class: 'eta' });
@@ -97,7 +110,7 @@ export class UploadRow {
         h('span', { class: 'name', id: `${id}-name` }, file.name),
         h('span', { class: 'target' }, target),
       ),
-      this.bar,
+      this.bar.element,
       h('div', { class: 'upload-meta' }, this.numbers, this.speed, this.eta),
       this.status,
       actions,
@@ -129,11 +142,13 @@ export class UploadRow {
     this.unqueue = undefined;
     this.resumedFrom = undefined;
     this.lastError = undefined;
-    this.meter.reset();
+    // A new Upload counts its bytes from 0 again.
+    this.transmitted = 0;
+    this.interrupted();
     this.set('starting');
     try {
       this.object = await this.watch((this.task = this.createTask())).start();
-      this.sent = this.total;
+      this.stored = this.sent = this.total;
       this.set('done');
     } catch (error) {
       if (error instanceof CancelledError || this.state === 'cancelled') this.set('cancelled');
@@ -151,7 +166,8 @@ export class UploadRow {
     task.on('session', ({ resumed, replaced }) => {
       this.resuming = resumed;
       if (replaced) {
-        this.sent = 0;
+        this.stored = this.sent = 0;
+        this.anchor = { offset: 0, transmitted: this.transmitted };
         this.meter.reset();
       }
       if (!resumed) this.host.started(this);
@@ -159,19 +175,26 @@ export class UploadRow {
     task.on('progress', (p) => {
       if (this.resuming && p.acknowledged > 0) this.resumedFrom = p.acknowledged;
       this.resuming = false;
-      this.sent = p.sent;
+      this.transmitted = p.transmitted;
+      if (p.acknowledged !== this.stored) {
+        this.stored = p.acknowledged;
+        this.anchor = { offset: p.acknowledged, transmitted: p.transmitted };
+      }
+      this.sent = Math.min(p.sent, this.anchor.offset + p.transmitted - this.anchor.transmitted);
       if (p.total !== undefined) this.total = p.total;
       this.meter.add(performance.now(), p.transmitted);
       if (this.state === 'starting' || this.state === 'retrying') this.set('uploading');
       else this.render();
     });
     task.on('retry', ({ delay, error }) => {
+      this.interrupted();
       if (this.state === 'offline' || this.state === 'paused') return;
       this.retryAt = performance.now() + delay;
       this.message = error.message;
       this.set('retrying');
     });
     task.on('network', ({ online }) => {
+      if (!online) this.interrupted();
       if (this.state === 'paused') return;
       this.set(online ? 'uploading' : 'offline');
     });
@@ -180,7 +203,27 @@ export class UploadRow {
 
   private pause(): void {
     this.task?.pause();
+    this.interrupted();
     this.set('paused');
+    void this.askStored();
+  }
+
+  /** The server may have kept part of the request a pause abandoned: show what it has. */
+  private async askStored(): Promise<void> {
+    const uri = this.task?.sessionUri;
+    if (uri === undefined) return;
+    const stored = await this.host.stored(uri).catch(() => undefined);
+    if (stored === undefined || stored <= this.stored || this.state !== 'paused') return;
+    this.stored = stored;
+    this.interrupted();
+    this.render();
+  }
+
+  /** The request in flight is gone: what it sent beyond what is stored will go again. */
+  private interrupted(): void {
+    this.anchor = { offset: this.stored, transmitted: this.transmitted };
+    this.sent = this.stored;
+    this.meter.reset();
   }
 
   private resume(): void {
@@ -211,10 +254,11 @@ export class UploadRow {
   }
 
   private render(): void {
-    this.bar.max = Math.max(this.total, 1);
-    this.bar.value = this.state === 'done' ? this.bar.max : this.sent;
-    const shown = this.state === 'done' ? this.total : this.sent;
-    this.numbers.textContent = `${formatBytes(shown)} of ${formatBytes(this.total)} (${this.state === 'done' ? '100%' : formatPercent(shown, this.total)})`;
+    this.bar.update(this.stored, this.sent, this.total);
+    this.numbers.textContent =
+      this.state === 'done'
+        ? `${formatBytes(this.total)} stored`
+        : `${formatBytes(this.sent)} of ${formatBytes(this.total)} sent (${formatPercent(this.sent, this.total)}), ${formatBytes(this.stored)} stored`;
     if (this.state !== 'uploading') {
       this.speed.textContent = '';
       this.eta.textContent = '';

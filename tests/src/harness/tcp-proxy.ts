@@ -42,6 +42,10 @@ export class TcpProxy {
   private held = false;
   private readonly paused = new Set<Socket>();
   private onCut: ((cut: Cut) => Promise<void> | void) | undefined;
+  /** Bytes a second towards the server, all connections together; undefined: no limit. */
+  private rate: number | undefined;
+  /** When (performance.now()) the bytes forwarded so far will have fit within the rate. */
+  private sendAt = 0;
 
   private constructor(
     private readonly server: Server,
@@ -72,6 +76,15 @@ export class TcpProxy {
     this.points.push(...points.map((at) => ({ at, action: 'cut' as const })));
     this.points.sort((a, b) => a.at - b.at);
     this.onCut = onCut;
+  }
+
+  /**
+   * Forwards at most `bytesPerSecond` towards the server, over all connections together, like a
+   * slow uplink (undefined: as fast as possible). Answers pass unhindered.
+   */
+  limitRate(bytesPerSecond: number | undefined): void {
+    this.rate = bytesPerSecond;
+    this.sendAt = 0;
   }
 
   /** Freezes the connection that carries byte number `at`: it stays open, and silent. */
@@ -129,6 +142,8 @@ export class TcpProxy {
         upstream.once('drain', () => {
           if (!this.held) this.resume(client);
         });
+      } else {
+        this.throttle(client, data.length);
       }
     });
     client.on('end', () => upstream.end());
@@ -138,6 +153,19 @@ export class TcpProxy {
     this.bytesUp += data.length;
     meter.feed(data);
     return upstream.write(data);
+  }
+
+  /** Stops reading from `client` for as long as `bytes` take at the rate limit. */
+  private throttle(client: Socket, bytes: number): void {
+    if (this.rate === undefined) return;
+    const now = performance.now();
+    this.sendAt = Math.max(this.sendAt, now) + (bytes / this.rate) * 1000;
+    const wait = this.sendAt - now;
+    if (wait < 1) return;
+    this.pause(client);
+    setTimeout(() => {
+      if (!this.held && !client.destroyed) this.resume(client);
+    }, wait);
   }
 
   private async afterCut(): Promise<void> {

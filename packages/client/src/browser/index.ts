@@ -8,7 +8,7 @@ import type { ObjectResource } from '../object.js';
 import type { UploadSource } from '../sources.js';
 import type { ResumeStateStore } from '../state-store.js';
 import type { Transport } from '../transport.js';
-import { Upload, type UploadOptions } from '../upload.js';
+import { DEFAULT_STREAM_CHUNK_SIZE, Upload, type UploadOptions } from '../upload.js';
 import { browserConnectivity } from './connectivity.js';
 import { WebStorageStateStore } from './state-store.js';
 import { XhrTransport } from './xhr-transport.js';
@@ -18,11 +18,23 @@ export { XhrTransport } from './xhr-transport.js';
 export { WebStorageStateStore } from './state-store.js';
 export { browserConnectivity } from './connectivity.js';
 
-/** Options with browser defaults; `null` turns the resume store or the network watch off. */
+/**
+ * Files and Blobs go in chunks of this size in a browser, not in one request. Chromium resends a
+ * whole request, silently, when the reused connection it went out on is reset before an answer
+ * (the page never hears of it); the server skips the bytes it already has, but they cross the
+ * network again. A chunk bounds that to 8 MiB per reset instead of the whole file.
+ */
+export const BROWSER_CHUNK_SIZE = DEFAULT_STREAM_CHUNK_SIZE;
+
+/**
+ * Options with browser defaults; `null` turns the resume store or the network watch off, or
+ * sends a file in one request (`chunkSize: null`).
+ */
 export type BrowserUploadOptions = Omit<
   UploadOptions,
-  'transport' | 'stateStore' | 'connectivity'
+  'transport' | 'stateStore' | 'connectivity' | 'chunkSize'
 > & {
+  readonly chunkSize?: number | null;
   readonly transport?: Transport;
   readonly stateStore?: ResumeStateStore | null;
   readonly connectivity?: Connectivity | null;
@@ -40,8 +52,10 @@ export function createUpload(
   destination: Destination,
   options: BrowserUploadOptions = {},
 ): Upload {
+  const { chunkSize, ...rest } = options;
   return new Upload(source, destination, {
-    ...options,
+    ...rest,
+    ...(chunkSize !== null && { chunkSize: chunkSize ?? BROWSER_CHUNK_SIZE }),
     transport: options.transport ?? defaultTransport(),
     stateStore:
       options.stateStore === null ? undefined : (options.stateStore ?? new WebStorageStateStore()),

@@ -1,0 +1,319 @@
+// The upload page that `spool serve` shows at /, driven in Chromium: files chosen or dropped
+// reach the server byte-identical through cut connections, a killed and restarted server, the
+// browser going offline, and a reload of the page in the middle of an upload. Every request goes
+// through a TCP proxy, which counts the bytes the browser sends, cuts connections, and plays a
+// slow uplink so that "the middle of an upload" lasts long enough to act in.
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { Page } from 'playwright-core';
+import { Browser, openUploadPage, rows, waitForProgress, waitForRow } from './harness.js';
+import { objectMd5, scratchDir, writeScratch } from '../harness/client.js';
+import { KiB, MiB, download, query, storedBytes } from '../harness/gcs.js';
+import { SpoolProcess } from '../harness/spool-process.js';
+import { TcpProxy } from '../harness/tcp-proxy.js';
+
+const dir = await scratchDir();
+let spool: SpoolProcess;
+let proxy: TcpProxy;
+let browser: Browser;
+
+interface TestFile {
+  readonly name: string;
+  readonly path: string;
+  readonly size: number;
+  readonly md5: string;
+}
+
+async function testFile(name: string, size: number): Promise<TestFile> {
+  const data = randomBytes(size);
+  return {
+    name,
+    path: await writeScratch(dir, name, data),
+    size,
+    md5: createHash('md5').update(data).digest('base64'),
+  };
+}
+
+let small: TestFile;
+let medium: TestFile;
+let large: TestFile;
+
+before(async () => {
+  [small, medium, large] = await Promise.all([
+    testFile('notes.txt', KiB),
+    testFile('dataset.csv', 5 * MiB + 123),
+    testFile('holiday-video.mp4', 50 * MiB),
+  ]);
+  spool = await SpoolProcess.start();
+  proxy = await TcpProxy.start(spool.url);
+  browser = await Browser.launch();
+});
+
+after(async () => {
+  await browser?.close();
+  await proxy?.close();
+  await spool?.stop();
+});
+
+/** A fresh tab on the page (through the proxy), uploading into `folder`. */
+async function pageIn(folder: string): Promise<Page> {
+  const page = await browser.newPage();
+  await openUploadPage(page, proxy.url);
+  await page.fill('#prefix', folder);
+  await page.dispatchEvent('#prefix', 'change');
+  return page;
+}
+
+const target = (folder: string, file: TestFile) => `gs://test-bucket/${folder}${file.name}`;
+
+async function assertStored(folder: string, file: TestFile): Promise<void> {
+  assert.equal(
+    await objectMd5(spool.url, `${folder}${file.name}`),
+    file.md5,
+    `${file.name} differs`,
+  );
+}
+
+/** The session the page remembers for `name` (the client's resume record), as the server sees it. */
+async function sessionOf(page: Page, name: string): Promise<string> {
+  const uris = await page.evaluate(
+    (name) =>
+      Object.keys(localStorage)
+        .filter((key) => key.startsWith('spool-upload:') && key.includes(name))
+        .map(
+          (key) => (JSON.parse(localStorage.getItem(key)!) as { sessionUri: string }).sessionUri,
+        ),
+    name,
+  );
+  assert.equal(uris.length, 1, `one remembered session for ${name}, not ${uris.length}`);
+  return uris[0]!.replace(proxy.url, spool.url);
+}
+
+describe('the upload page', () => {
+  after(() => assert.deepEqual(browser.problems, []));
+
+  it('three files from 1 KiB to 50 MiB chosen together are each stored byte-identical, listed, and downloadable', async () => {
+    const page = await pageIn('three/');
+    await page.setInputFiles('#files', [small.path, medium.path, large.path]);
+    for (const file of [small, medium, large]) {
+      const row = await waitForRow(page, target('three/', file), ['done', 'failed']);
+      assert.equal(row.state, 'done', row.status);
+      await assertStored('three/', file);
+    }
+    // The list of stored objects shows them, with links that serve the same bytes.
+    await page.waitForFunction(() => document.querySelectorAll('#objects-body tr').length === 3);
+    const links = await page.$$eval('#objects-body a', (as) =>
+      as.map((a) => ({ name: a.textContent, href: (a as HTMLAnchorElement).href })),
+    );
+    assert.deepEqual(
+      links.map((l) => l.name),
+      ['three/dataset.csv', 'three/holiday-video.mp4', 'three/notes.txt'],
+    );
+    const notes = links.find((l) => l.name === 'three/notes.txt')!;
+    const res = await fetch(notes.href);
+    assert.equal(res.status, 200);
+    const md5 = createHash('md5')
+      .update(Buffer.from(await res.arrayBuffer()))
+      .digest('base64');
+    assert.equal(md5, small.md5);
+    await page.close();
+  });
+
+  it('a file dropped on the page is uploaded', async () => {
+    const page = await pageIn('dropped/');
+    const dataTransfer = await page.evaluateHandle(() => {
+      const bytes = new Uint8Array(300_000);
+      for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 31 + 7) & 255;
+      const transfer = new DataTransfer();
+      transfer.items.add(new File([bytes], 'dropped.bin', { type: 'application/octet-stream' }));
+      return transfer;
+    });
+    await page.dispatchEvent('#drop', 'dragenter', { dataTransfer });
+    assert.equal(await page.getAttribute('#drop', 'class'), 'card drop dragging');
+    await page.dispatchEvent('#drop', 'drop', { dataTransfer });
+    const row = await waitForRow(page, 'gs://test-bucket/dropped/dropped.bin', ['done', 'failed']);
+    assert.equal(row.state, 'done', row.status);
+    const expected = Buffer.alloc(300_000);
+    for (let i = 0; i < expected.length; i++) expected[i] = (i * 31 + 7) & 255;
+    const res = await download(spool.url, 'test-bucket', 'dropped/dropped.bin');
+    assert.ok(res.body.equals(expected));
+    await page.close();
+  });
+
+  it('the network cut twice in the middle of a 50 MiB upload: it continues, byte-identical, sending little twice', async () => {
+    const page = await pageIn('cut/');
+    const start = proxy.bytesUp;
+    const body = proxy.bodyBytesUp;
+    proxy.cutAt([start + 12 * MiB, start + 31 * MiB]);
+    await page.setInputFiles('#files', [large.path]);
+    const row = await waitForRow(page, target('cut/', large), ['done', 'failed']);
+    assert.equal(row.state, 'done', row.status);
+    assert.equal(proxy.cuts.length, 2, 'both cuts happened during the upload');
+    await assertStored('cut/', large);
+    // Chromium resends a request whose reused connection was reset, silently; the page sends
+    // 8 MiB chunks so that this costs at most a chunk per cut.
+    const extra = proxy.bodyBytesUp - body - large.size;
+    assert.ok(extra <= 2 * 8 * MiB, `${extra} bytes sent more than once`);
+    await page.close();
+  });
+
+  it('the server killed and restarted in the middle of an upload: it continues, byte-identical', async () => {
+    const page = await pageIn('restart/');
+    proxy.limitRate(10 * MiB);
+    try {
+      await page.setInputFiles('#files', [large.path]);
+      await waitForProgress(page, target('restart/', large), 0.3);
+      spool = await spool.restart();
+      proxy.retarget(spool.url);
+      const row = await waitForRow(page, target('restart/', large), ['done', 'failed']);
+      assert.equal(row.state, 'done', row.status);
+    } finally {
+      proxy.limitRate(undefined);
+    }
+    await assertStored('restart/', large);
+    await page.close();
+  });
+
+  it('offline in the middle of an upload: it says so, waits, and continues when the network is back', async () => {
+    const page = await pageIn('offline/');
+    proxy.limitRate(10 * MiB);
+    try {
+      await page.setInputFiles('#files', [large.path]);
+      await waitForProgress(page, target('offline/', large), 0.2);
+      await browser.context.setOffline(true);
+      const offline = await waitForRow(page, target('offline/', large), ['offline'], 10_000);
+      assert.match(offline.status, /Offline/);
+      // Long enough for several failed attempts, were it not waiting.
+      await new Promise((r) => setTimeout(r, 2500));
+      assert.equal((await rows(page))[0]!.state, 'offline');
+      await browser.context.setOffline(false);
+      const row = await waitForRow(page, target('offline/', large), ['done', 'failed']);
+      assert.equal(row.state, 'done', row.status);
+    } finally {
+      await browser.context.setOffline(false);
+      proxy.limitRate(undefined);
+    }
+    await assertStored('offline/', large);
+    await page.close();
+  });
+
+  it('reloaded in the middle of an upload, the same file chosen again resumes from the server offset, sending under 1.1x its size', async (t) => {
+    const page = await pageIn('reload/');
+    proxy.limitRate(8 * MiB);
+    const sentBefore = proxy.bytesUp;
+    try {
+      await page.setInputFiles('#files', [large.path]);
+      await waitForProgress(page, target('reload/', large), 0.4);
+      await page.reload();
+      await page.waitForSelector('body[data-ready]');
+      // The page says which file to choose again.
+      const interrupted = await page.textContent('#interrupted-section:not([hidden])');
+      assert.match(
+        interrupted ?? '',
+        /holiday-video\.mp4 \(50\.0 MiB\) to gs:\/\/test-bucket\/reload\/holiday-video\.mp4/,
+      );
+      const kept = storedBytes(await query(await sessionOf(page, large.name)));
+      assert.ok(kept > 0, 'the server kept part of the upload');
+      const requestsBefore = proxy.requests.length;
+      await page.setInputFiles('#files', [large.path]);
+      const row = await waitForRow(page, target('reload/', large), ['done', 'failed']);
+      assert.equal(row.state, 'done', row.status);
+      assert.match(row.status, /resumed where the server had/);
+      // The first bytes sent after the reload are the first the server did not have.
+      const resumedAt = proxy.requests.slice(requestsBefore).find((r) => r.first !== undefined);
+      assert.equal(resumedAt?.first, kept);
+    } finally {
+      proxy.limitRate(undefined);
+    }
+    const sent = proxy.bytesUp - sentBefore;
+    const ratio = sent / large.size;
+    t.diagnostic(
+      `bytes sent by the browser, page loads included: ${sent} for a ${large.size}-byte file (${ratio.toFixed(4)}x)`,
+    );
+    assert.ok(ratio < 1.1, `${ratio}x`);
+    await assertStored('reload/', large);
+    assert.equal(await page.isHidden('#interrupted-section'), true);
+    await page.close();
+  });
+});
+
+describe('pause, resume and cancel', () => {
+  after(() => assert.deepEqual(browser.problems, []));
+
+  it('pause stops sending, resume continues to a byte-identical object, cancel drops the session; a screenshot of it all', async () => {
+    const backup = await testFile('backup.tar', 20 * MiB);
+    const slides = await testFile('slides.pdf', 2 * MiB);
+    const folder = 'controls/';
+    const page = await pageIn(folder);
+    const row = (file: TestFile) => page.locator('.upload', { hasText: file.name });
+    const click = (file: TestFile, verb: string) =>
+      row(file)
+        .getByRole('button', { name: `${verb} ${file.name}` })
+        .click();
+    await page.setInputFiles('#files', [small.path]);
+    await waitForRow(page, target(folder, small), ['done']);
+    proxy.limitRate(6 * MiB);
+    try {
+      await page.setInputFiles('#files', [large.path, medium.path, backup.path, slides.path]);
+      await waitForProgress(page, target(folder, medium), 0.1);
+      await click(medium, 'Pause');
+      await waitForRow(page, target(folder, medium), ['paused']);
+      const mediumSession = await sessionOf(page, medium.name);
+      const pausedAt = storedBytes(await query(mediumSession));
+      assert.ok(pausedAt > 0, 'the server kept part of the abandoned request');
+      // The page asks the server too: the bar shows what is stored, and nothing merely sent.
+      await waitForProgress(page, target(folder, medium), pausedAt / medium.size, 'stored');
+      const barAt = (await rows(page)).find((r) => r.target === target(folder, medium))!;
+      assert.equal(barAt.stored, pausedAt / medium.size);
+      assert.equal(barAt.progress, barAt.stored);
+      // A chunk of the big one stored, and a speed and a time left to show.
+      await waitForProgress(page, target(folder, large), 8 / 50, 'stored');
+      await row(large).locator('.eta', { hasText: 'left' }).waitFor();
+
+      // The screenshot in the README: done, uploading (speed, time left), paused, waiting.
+      assert.deepEqual(
+        (await rows(page)).map((r) => r.state),
+        ['done', 'uploading', 'paused', 'uploading', 'queued'],
+      );
+      const shot = process.env['SPOOL_SCREENSHOT'] ?? join(dir, 'upload-page.png');
+      await page.evaluate(() => window.scrollTo(0, 0));
+      await page.screenshot({ path: shot, fullPage: true });
+      assert.ok((await stat(shot)).size > 20_000);
+
+      // Nothing moved while paused: not the bar, not the server's count.
+      assert.equal(storedBytes(await query(mediumSession)), pausedAt);
+      const barNow = (await rows(page)).find((r) => r.target === target(folder, medium))!;
+      assert.deepEqual(barNow, barAt);
+
+      // Cancel the waiting one (it never starts) and the big one (its session is cancelled).
+      const largeSession = await sessionOf(page, large.name);
+      await click(slides, 'Cancel');
+      await click(large, 'Cancel');
+      await waitForRow(page, target(folder, slides), ['cancelled']);
+      await waitForRow(page, target(folder, large), ['cancelled']);
+      await page.waitForFunction(
+        (name) => !Object.keys(localStorage).some((key) => key.includes(name)),
+        large.name,
+      );
+      assert.equal((await query(largeSession)).status, 410, 'the session is cancelled');
+
+      await click(medium, 'Resume');
+      for (const file of [medium, backup]) {
+        const done = await waitForRow(page, target(folder, file), ['done', 'failed']);
+        assert.equal(done.state, 'done', done.status);
+      }
+    } finally {
+      proxy.limitRate(undefined);
+    }
+    await assertStored(folder, medium);
+    await assertStored(folder, backup);
+    for (const name of [large.name, slides.name]) {
+      const res = await download(spool.url, 'test-bucket', `${folder}${name}`);
+      assert.equal(res.status, 404, `${name} was not stored`);
+    }
+    await page.close();
+  });
+});
