@@ -69,4 +69,8 @@ export default tseslint.config(
     extends: [tseslint.configs.disableTypeChecked],
     languageOptions: { globals: globals.node },
   },
+  {
+    files: ['examples/*/app.js'],
+    languageOptions: { globals: globals.browser },
+  },
 );

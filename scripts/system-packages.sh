@@ -4,7 +4,7 @@
 set -euo pipefail
 # PostgreSQL and Ceph (monitor, OSD, RADOS gateway) for the distributed-mode suites: see
 # scripts/services/. curl is how ceph.sh sees the gateway answer. Chromium for the browser suite
-# (tests/src/browser-*.test.ts), driven by playwright-core.
+# (tests/src/browser/), driven by playwright-core.
 packages=(rclone openssl postgresql ceph-mon ceph-osd radosgw ceph-common curl chromium)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done

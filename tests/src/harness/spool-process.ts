@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -37,6 +37,88 @@ export interface SpoolProcessOptions {
   readonly env?: Record<string, string>;
 }
 
+/**
+ * Runs `node ARGS…` and waits for its first line, `listening on URL`, as `spool serve` prints it
+ * (and examples/ do); its stderr is kept (the last 500 lines) to say why when it does not start.
+ */
+async function startListening(
+  what: string,
+  args: readonly string[],
+  options: { readonly cwd?: string; readonly env?: Record<string, string> } = {},
+): Promise<{ child: ChildProcess; url: string; stderrLines: string[] }> {
+  const child = spawn(process.execPath, args, {
+    cwd: options.cwd,
+    env: { ...process.env, ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+  const stderrLines: string[] = [];
+  createInterface({ input: child.stderr }).on('line', (line) => {
+    stderrLines.push(line);
+    if (stderrLines.length > 500) stderrLines.shift();
+  });
+  const url = await new Promise<string>((resolvePromise, reject) => {
+    const lines = createInterface({ input: child.stdout });
+    const timer = setTimeout(
+      () => reject(new Error(`${what} did not start:\n${stderrLines.join('\n')}`)),
+      15_000,
+    );
+    lines.once('line', (line) => {
+      clearTimeout(timer);
+      const m = /^listening on (http\S+)$/.exec(line);
+      if (m) resolvePromise(m[1]!);
+      else reject(new Error(`unexpected first line from ${what}: ${line}`));
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${what} exited with ${code}:\n${stderrLines.join('\n')}`));
+    });
+  });
+  return { child, url, stderrLines };
+}
+
+/** Stops a child the harness started, and waits until it is gone. */
+async function stopChild(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  // The end-of-file hook may have unref'd the child: waiting for its exit must hold the process.
+  child.ref();
+  child.kill(signal);
+  await exited;
+}
+
+/** A Node server of the repository (an example app), started as `node SCRIPT` on a free port. */
+export class NodeServer {
+  private constructor(
+    readonly url: string,
+    private readonly child: ChildProcess,
+  ) {}
+
+  static async start(script: string, env: Record<string, string> = {}): Promise<NodeServer> {
+    const { child, url } = await startListening(script, [join(repoRoot, script)], {
+      env: { PORT: '0', ...env },
+    });
+    return new NodeServer(url, child);
+  }
+
+  stop(): Promise<void> {
+    return stopChild(this.child, 'SIGTERM');
+  }
+}
+
+/** Runs a `spool` command to its end, without the endpoint variables of the environment. */
+export function runSpool(args: readonly string[]): {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+} {
+  const env = { ...process.env };
+  delete env['SPOOL_ENDPOINT'];
+  delete env['STORAGE_EMULATOR_HOST'];
+  return spawnSync(process.execPath, [spoolBin, ...args], { encoding: 'utf8', env });
+}
+
 /** A real `spool serve` process on a free port. */
 export class SpoolProcess {
   private constructor(
@@ -58,35 +140,7 @@ export class SpoolProcess {
     else args.push('--data', dataDir);
     for (const b of options.buckets ?? ['test-bucket']) args.push('--bucket', b);
     args.push(...(options.args ?? []));
-    const child = spawn(process.execPath, args, {
-      cwd: options.cwd,
-      env: { ...process.env, ...options.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    running.add(child);
-    child.once('exit', () => running.delete(child));
-    const stderrLines: string[] = [];
-    createInterface({ input: child.stderr }).on('line', (line) => {
-      stderrLines.push(line);
-      if (stderrLines.length > 500) stderrLines.shift();
-    });
-    const url = await new Promise<string>((resolvePromise, reject) => {
-      const lines = createInterface({ input: child.stdout });
-      const timer = setTimeout(
-        () => reject(new Error(`spool serve did not start:\n${stderrLines.join('\n')}`)),
-        15_000,
-      );
-      lines.once('line', (line) => {
-        clearTimeout(timer);
-        const m = /^listening on (http\S+)$/.exec(line);
-        if (m) resolvePromise(m[1]!);
-        else reject(new Error(`unexpected first line from spool serve: ${line}`));
-      });
-      child.once('exit', (code) => {
-        clearTimeout(timer);
-        reject(new Error(`spool serve exited with ${code}:\n${stderrLines.join('\n')}`));
-      });
-    });
+    const { child, url, stderrLines } = await startListening('spool serve', args, options);
     return new SpoolProcess(url, dataDir, child, ownsDataDir, stderrLines, options);
   }
 
@@ -99,13 +153,8 @@ export class SpoolProcess {
     await this.signal('SIGKILL');
   }
 
-  async signal(signal: NodeJS.Signals): Promise<void> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
-    const exited = new Promise((r) => this.child.once('exit', r));
-    // The end-of-file hook may have unref'd the child: waiting for its exit must hold the process.
-    this.child.ref();
-    this.child.kill(signal);
-    await exited;
+  signal(signal: NodeJS.Signals): Promise<void> {
+    return stopChild(this.child, signal);
   }
 
   /** Sends a signal that does not end the process (SIGHUP: reload). */
