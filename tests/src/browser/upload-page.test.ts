@@ -317,3 +317,151 @@ describe('pause, resume and cancel', () => {
     await page.close();
   });
 });
+
+describe('keyboard and assistive technology', () => {
+  after(() => assert.deepEqual(browser.problems, []));
+
+  it('works from the keyboard alone: files chosen, paused and resumed, the focus kept on the button', async () => {
+    const page = await pageIn('keyboard/');
+    const focused = () =>
+      page.evaluate(() => {
+        const element = document.activeElement;
+        return element?.getAttribute('aria-label') ?? element?.id ?? '';
+      });
+    const tabTo = async (name: string) => {
+      for (let i = 0; i < 20 && (await focused()) !== name; i++) await page.keyboard.press('Tab');
+      assert.equal(await focused(), name);
+    };
+    proxy.limitRate(6 * MiB);
+    try {
+      await page.focus('#bucket');
+      await tabTo('files');
+      const [chooser] = await Promise.all([
+        page.waitForEvent('filechooser'),
+        page.keyboard.press('Space'),
+      ]);
+      await chooser.setFiles([large.path]);
+      await waitForProgress(page, target('keyboard/', large), 0.1);
+      await tabTo(`Pause ${large.name}`);
+      await page.keyboard.press('Enter');
+      await waitForRow(page, target('keyboard/', large), ['paused']);
+      // The same button, relabelled, so the focus stays where the person is.
+      assert.equal(await focused(), `Resume ${large.name}`);
+      assert.deepEqual(await contrastProblems(page), []);
+      proxy.limitRate(undefined);
+      await page.keyboard.press('Enter');
+      const row = await waitForRow(page, target('keyboard/', large), ['done', 'failed']);
+      assert.equal(row.state, 'done', row.status);
+    } finally {
+      proxy.limitRate(undefined);
+    }
+    await assertStored('keyboard/', large);
+    await page.close();
+  });
+
+  it('names every control, bar and region, announces changes, and has text that contrasts with its background, light and dark', async () => {
+    const page = await pageIn('named/');
+    await page.setInputFiles('#files', [small.path]);
+    await waitForRow(page, target('named/', small), ['done']);
+    await page.getByLabel('Access').fill('not a token');
+    await page.getByRole('button', { name: 'Use' }).click();
+    await page.getByText('A bearer token has no spaces.').waitFor();
+    const tree = await page.locator('body').ariaSnapshot();
+    // An unnamed control is a role without a quoted name in the snapshot.
+    const unnamed = tree
+      .split('\n')
+      .filter((line) =>
+        /^\s*- (button|link|textbox|combobox|progressbar|table|region)\b(?! ")/.test(line),
+      );
+    assert.deepEqual(unnamed, []);
+    for (const expected of [
+      /- combobox "Bucket"/,
+      /- textbox "Folder \(optional\)"/,
+      /- button "Choose files"/,
+      /- progressbar "notes\.txt"/,
+      /- status: Done/,
+      /- link "Download"/,
+      /- table "Stored objects"/,
+      /- link "named\/notes\.txt"/,
+    ]) {
+      assert.match(tree, expected);
+    }
+    assert.equal(
+      await page.getAttribute('[role=progressbar]', 'aria-valuetext'),
+      '1.00 KiB of 1.00 KiB stored',
+    );
+    for (const colorScheme of ['light', 'dark'] as const) {
+      await page.emulateMedia({ colorScheme });
+      // Colours change through short transitions: measure where they end.
+      await page.evaluate(() => Promise.all(document.getAnimations().map((a) => a.finished)));
+      assert.deepEqual(await contrastProblems(page), [], colorScheme);
+    }
+    await page.close();
+  });
+});
+
+/**
+ * Visible text whose contrast with what is behind it is under WCAG AA's 4.5:1 (3:1 for large
+ * text), as "ratio: text".
+ */
+function contrastProblems(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    type Rgba = [number, number, number, number];
+    const parse = (css: string): Rgba => {
+      const rgb = /^rgba?\(([\d.]+), ([\d.]+), ([\d.]+)(?:, ([\d.]+))?\)$/.exec(css);
+      if (rgb) return [+rgb[1]!, +rgb[2]!, +rgb[3]!, rgb[4] === undefined ? 1 : +rgb[4]];
+      const srgb = /^color\(srgb ([\d.e-]+) ([\d.e-]+) ([\d.e-]+)(?: \/ ([\d.]+))?\)$/.exec(css);
+      if (srgb) {
+        const alpha = srgb[4] === undefined ? 1 : +srgb[4];
+        return [+srgb[1]! * 255, +srgb[2]! * 255, +srgb[3]! * 255, alpha];
+      }
+      throw new Error(`unexpected color ${css}`);
+    };
+    const over = (top: Rgba, below: Rgba): Rgba => [
+      top[0] * top[3] + below[0] * (1 - top[3]),
+      top[1] * top[3] + below[1] * (1 - top[3]),
+      top[2] * top[3] + below[2] * (1 - top[3]),
+      1,
+    ];
+    const luminance = ([r, g, b]: Rgba) => {
+      const linear = (c: number) => {
+        const s = c / 255;
+        return s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
+      };
+      return 0.2126 * linear(r) + 0.7152 * linear(g) + 0.0722 * linear(b);
+    };
+    const canvas: Rgba = matchMedia('(prefers-color-scheme: dark)').matches
+      ? [18, 18, 18, 1]
+      : [255, 255, 255, 1];
+    const background = (element: Element): Rgba => {
+      const layers: Rgba[] = [];
+      for (let e: Element | null = element; e; e = e.parentElement) {
+        layers.push(parse(getComputedStyle(e).backgroundColor));
+      }
+      return layers.reduceRight((below, top) => over(top, below), canvas);
+    };
+    const problems: string[] = [];
+    for (const element of document.querySelectorAll('body *')) {
+      const text = [...element.childNodes]
+        .filter((n) => n.nodeType === Node.TEXT_NODE)
+        .map((n) => n.textContent ?? '')
+        .join('')
+        .trim();
+      if (text === '' || !element.checkVisibility() || (element as HTMLButtonElement).disabled) {
+        continue;
+      }
+      const style = getComputedStyle(element);
+      const back = background(element);
+      const fore = over(parse(style.color), back);
+      const [light, dark] = [luminance(fore), luminance(back)].sort((a, b) => b - a) as [
+        number,
+        number,
+      ];
+      const ratio = (light + 0.05) / (dark + 0.05);
+      const size = parseFloat(style.fontSize);
+      const large = size >= 24 || (size >= 18.66 && Number(style.fontWeight) >= 700);
+      if (ratio < (large ? 3 : 4.5)) problems.push(`${ratio.toFixed(2)}: ${text.slice(0, 60)}`);
+    }
+    return problems;
+  });
+}
