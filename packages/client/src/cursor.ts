@@ -1,4 +1,4 @@
-import { CHUNK_GRANULARITY, UploadHasher, type ObjectHashes } from '@spool/core';
+import { CHUNK_GRANULARITY, UploadHasher, type ObjectHasher, type ObjectHashes } from '@spool/core';
 import { SourceError } from './errors.js';
 import { chunkEnd, planKnownSize, type RequestPlan } from './plan.js';
 import { PIECE, asBytes, type SeekableSource } from './sources.js';
@@ -29,13 +29,16 @@ export interface Cursor {
 
 /** A file, Blob or bytes: nothing buffered; any offset is re-read from the source. */
 export class SeekableCursor implements Cursor {
-  private readonly hasher = new UploadHasher();
+  private readonly hasher: ObjectHasher;
   private offset = 0;
 
   constructor(
     private readonly source: SeekableSource,
     private readonly chunkSize: number | undefined,
-  ) {}
+    createHasher: () => ObjectHasher = () => new UploadHasher(),
+  ) {
+    this.hasher = createHasher();
+  }
 
   size(): number {
     return this.source.size;
@@ -120,7 +123,7 @@ const changed = (expected: number, got: number) =>
  * prefix), plus the rest of the last piece the stream handed over.
  */
 export class StreamCursor implements Cursor {
-  private readonly hasher = new UploadHasher();
+  private readonly hasher: ObjectHasher;
   private buffer = new Uint8Array(0);
   /** The buffer holds the object's bytes [local, local + length). */
   private local = 0;
@@ -133,7 +136,10 @@ export class StreamCursor implements Cursor {
   constructor(
     private readonly pieces: AsyncIterator<unknown>,
     private readonly chunkSize: number,
-  ) {}
+    createHasher: () => ObjectHasher = () => new UploadHasher(),
+  ) {
+    this.hasher = createHasher();
+  }
 
   size(): number | undefined {
     return this.ended ? this.hasher.length : undefined;

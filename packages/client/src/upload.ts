@@ -2,6 +2,7 @@ import {
   formatGoogHash,
   parsePersistedRange,
   reconcile,
+  type ObjectHasher,
   type ObjectMetadata,
   type Preconditions,
 } from '@spool/core';
@@ -85,6 +86,11 @@ export interface UploadOptions extends ConnectionOptions {
    */
   readonly connectivity?: Connectivity;
   readonly onProgress?: (progress: Progress) => void;
+  /**
+   * Makes the hasher for the object's CRC32C and MD5. The default runs anywhere; Node's entry
+   * uses OpenSSL's MD5, which is faster.
+   */
+  readonly createHasher?: () => ObjectHasher;
 }
 
 export interface Progress {
@@ -284,10 +290,11 @@ export class Upload extends Emitter<UploadEvents> {
     const unwatch = this.watchNetwork();
     const cursor = (this.cursor =
       this.source.kind === 'seekable'
-        ? new SeekableCursor(this.source.source, this.options.chunkSize)
+        ? new SeekableCursor(this.source.source, this.options.chunkSize, this.options.createHasher)
         : new StreamCursor(
             this.source.pieces,
             this.options.chunkSize ?? DEFAULT_STREAM_CHUNK_SIZE,
+            this.options.createHasher,
           ));
     try {
       return await this.loop(cursor);

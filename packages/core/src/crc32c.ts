@@ -17,8 +17,11 @@ for (let n = 0; n < 256; n++) {
   }
 }
 
-/** Extends `crc` (the CRC32C of the bytes before) over `bytes`. */
-export function crc32cUpdate(crc: number, bytes: Uint8Array): number {
+/** Extends a CRC32C (of the bytes before) over `bytes`. */
+export type Crc32cKernel = (crc: number, bytes: Uint8Array) => number;
+
+/** The portable kernel, in plain JavaScript: runs anywhere, browsers included. */
+export function crc32cPortable(crc: number, bytes: Uint8Array): number {
   const t = TABLES;
   let c = ~crc;
   let i = 0;
@@ -43,4 +46,19 @@ export function crc32cUpdate(crc: number, bytes: Uint8Array): number {
 /** The 4-byte big-endian form GCS base64-encodes in `crc32c` fields and X-Goog-Hash. */
 export function crc32cBytes(crc: number): Uint8Array {
   return new Uint8Array([crc >>> 24, (crc >>> 16) & 0xff, (crc >>> 8) & 0xff, crc & 0xff]);
+}
+
+let kernel: Crc32cKernel = crc32cPortable;
+
+/**
+ * Lets a platform with a faster CRC32C provide it (Node.js uses a native one: about 10 GB/s
+ * against 1.2 GB/s). The kernel must compute exactly what `crc32cPortable` does.
+ */
+export function useCrc32cKernel(faster: Crc32cKernel): void {
+  kernel = faster;
+}
+
+/** Extends `crc` (the CRC32C of the bytes before) over `bytes`. */
+export function crc32cUpdate(crc: number, bytes: Uint8Array): number {
+  return kernel(crc, bytes);
 }

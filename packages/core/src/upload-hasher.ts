@@ -15,8 +15,15 @@ export interface ObjectHashes {
   readonly md5Hash: string;
 }
 
+/** What an uploader needs of a hash: bytes fed in order, and GCS's digests of them. */
+export interface ObjectHasher {
+  readonly length: number;
+  update(bytes: Uint8Array): unknown;
+  digests(): ObjectHashes;
+}
+
 /** CRC32C and MD5 of a byte stream, computed together, savable at any point. */
-export class UploadHasher {
+export class UploadHasher implements ObjectHasher {
   private crc: number;
   private readonly md5: Md5;
 

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { objectEtag, protocolError, type ProtocolError } from '@spool/core';
+import { useNativeCrc32c } from '@spool/core/native';
 import type { FaultInjector } from './faults/injector.js';
 import { noFaults } from './faults/request-faults.js';
 import { deleteBucket, getBucket, insertBucket, listBuckets } from './handlers/buckets.js';
@@ -66,6 +67,8 @@ export function createHandler(
   services: Services,
   options: HandlerOptions,
 ): (req: IncomingMessage, res: ServerResponse) => void {
+  // The hot path hashes every byte: use the native CRC32C (a tenth of the portable one's cost).
+  useNativeCrc32c();
   return (req, res) => {
     // Errors of an aborted connection are handled where the body is read; never let them crash.
     req.on('error', () => undefined);

@@ -166,14 +166,24 @@ class FileBlobWriter implements BlobWriter {
     for (const w of waiters) w();
   }
 
+  /** Waits until the bytes below `offset` are in the file (handed to the kernel). */
+  private async writtenTo(offset: number): Promise<void> {
+    while (this.position < offset && this.flushing) await this.flushing;
+    this.throwIfFailed();
+  }
+
   private async drain(): Promise<void> {
     while (this.flushing) await this.flushing;
     this.throwIfFailed();
   }
 
   /** The file's length says where the bytes end: no state to record. */
+  /** A checkpoint needs only the bytes below it written: writes past it may go on meanwhile. */
+  readonly concurrentCheckpoints = true;
+
   async commit(offset: number, final: boolean): Promise<BlobState | undefined> {
-    await this.drain();
+    if (final) await this.drain();
+    else await this.writtenTo(offset);
     if (offset > this.position)
       throw new Error(`cannot commit ${offset} bytes: only ${this.position} were written`);
     if (final && offset < this.position) await this.handle.truncate(offset);

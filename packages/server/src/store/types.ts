@@ -166,6 +166,11 @@ export interface BlobWriter {
    * bytes before it are in parts, or pieces, already). Without it, every offset is.
    */
   cheapAt?(offset: number): boolean;
+  /**
+   * Whether a non-final `commit` may run while `write` goes on (the file writer: a checkpoint
+   * syncs what is below it). Ingest then checkpoints without pausing the body.
+   */
+  readonly concurrentCheckpoints?: boolean;
 }
 
 /** Where a writer starts: the session's stored size and blob state, and its total if known. */

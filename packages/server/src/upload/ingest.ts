@@ -1,12 +1,7 @@
-import {
-  CHUNK_GRANULARITY,
-  UploadHasher,
-  type HashState,
-  type ProtocolError,
-  type WritePlan,
-} from '@spool/core';
+import { CHUNK_GRANULARITY, type HashState, type ProtocolError, type WritePlan } from '@spool/core';
 import type { BodyEnd, ChunkSource } from '../http/body.js';
 import type { BlobState, BlobWriter } from '../store/types.js';
+import { HashStream, type HashPoint } from './hash-offload.js';
 
 /** Make progress durable during a long request at least this often (bytes, milliseconds). */
 const CHECKPOINT_BYTES = 64 * 1024 * 1024;
@@ -72,96 +67,139 @@ export async function ingest(
   plan: WritePlan,
   options: IngestOptions,
 ): Promise<IngestResult> {
-  const hasher = new UploadHasher(options.hash);
+  // Bytes are hashed on the hashing thread; it keeps the state at the last 256 KiB boundary.
+  const hasher = HashStream.open(options.hash);
   let received = 0;
   let stored = options.persisted;
-  let boundary = { offset: options.persisted, hash: options.hash };
+  let boundary = options.persisted;
   let checkpointed = options.persisted;
   let checkpointTime = Date.now();
-  let end: IngestResult['end'];
+  let inFlight: Promise<unknown> | undefined;
+  let checkpointFailure: Error | undefined;
+  let pumping = true;
+  let end: IngestResult['end'] = 'interrupted';
   let decision: InterruptDecision = 'continue';
   let interrupt = options.interrupt;
 
   const take = async (data: Buffer): Promise<void> => {
-    for (let p = 0; p < data.length;) {
-      const at = stored + p;
-      const step = Math.min(data.length - p, CHUNK_GRANULARITY - (at % CHUNK_GRANULARITY));
-      hasher.update(data.subarray(p, p + step));
-      p += step;
-      if ((stored + p) % CHUNK_GRANULARITY === 0)
-        boundary = { offset: stored + p, hash: hasher.save() };
-    }
+    await hasher.update(data);
     await writer.write(data);
     stored += data.length;
+    boundary = Math.max(boundary, stored - (stored % CHUNK_GRANULARITY));
+  };
+
+  /**
+   * Makes progress durable during a long request. A checkpoint that is due waits for an offset
+   * the writer can commit without extra writes (S3: the end of a part), for as long again at
+   * most. A writer that allows it syncs in the background while the body keeps flowing, one
+   * checkpoint at a time; the next one is considered as soon as it ends, even if the body paused.
+   */
+  const checkpointIfDue = async (): Promise<void> => {
+    const checkpoint = options.checkpoint;
+    if (!checkpoint || inFlight || checkpointFailure) return;
+    const bytes = boundary - checkpointed;
+    const ms = Date.now() - checkpointTime;
+    const due =
+      bytes > 0 &&
+      (((bytes >= CHECKPOINT_BYTES || ms >= CHECKPOINT_MS) &&
+        (writer.cheapAt?.(boundary) ?? true)) ||
+        bytes >= 2 * CHECKPOINT_BYTES ||
+        ms >= 2 * CHECKPOINT_MS);
+    if (!due) return;
+    const at = boundary;
+    checkpointed = at;
+    checkpointTime = Date.now();
+    // Asked now, the hashing thread answers for exactly the bytes given so far.
+    const snapshot = hasher.snapshot();
+    const done = (async () => {
+      const { boundary: hashed } = await snapshot;
+      if (hashed.offset !== at) throw new Error(`hash state at ${hashed.offset}, expected ${at}`);
+      const blobState = await writer.commit(at, false);
+      await checkpoint(at, hashed.hash, blobState);
+    })();
+    if (!writer.concurrentCheckpoints) return done;
+    inFlight = done.then(
+      () => {
+        inFlight = undefined;
+        if (pumping) return checkpointIfDue();
+      },
+      (error: unknown) => {
+        inFlight = undefined;
+        checkpointFailure = error instanceof Error ? error : new Error(String(error));
+      },
+    );
   };
 
   if (interrupt && stored >= interrupt.offset) {
     decision = await interrupt.reached(stored);
     interrupt = undefined;
   }
-  while (true) {
-    if (decision !== 'continue') {
-      body.stop('interrupted');
-      end = decision === 'superseded' ? 'superseded' : 'stopped';
-      break;
-    }
-    const chunk = await body.next();
-    if (typeof chunk === 'string') {
-      end = chunk;
-      break;
-    }
-    const chunkStart = plan.start + received;
-    received += chunk.length;
-    const chunkEnd = plan.start + received;
-    if (chunkEnd > plan.limit) {
-      body.stop('interrupted');
-      end = 'overrun';
-      break;
-    }
-    if (chunkEnd <= stored) continue;
-    let data = chunkStart < stored ? chunk.subarray(stored - chunkStart) : chunk;
-    if (interrupt && stored + data.length >= interrupt.offset) {
-      const before = interrupt.offset - stored;
-      await take(data.subarray(0, before));
-      data = data.subarray(before);
-      decision = await interrupt.reached(stored);
-      interrupt = undefined;
-      // An end here keeps the body up to here: what arrived past it does not count as received.
-      if (decision !== 'continue') {
-        received -= data.length;
-        continue;
+  const pump = async (): Promise<void> => {
+    while (true) {
+      if (checkpointFailure) {
+        body.stop('interrupted');
+        throw checkpointFailure;
       }
-    }
-    await take(data);
+      if (decision !== 'continue') {
+        body.stop('interrupted');
+        end = decision === 'superseded' ? 'superseded' : 'stopped';
+        break;
+      }
+      const chunk = await body.next();
+      if (typeof chunk === 'string') {
+        end = chunk;
+        break;
+      }
+      const chunkStart = plan.start + received;
+      received += chunk.length;
+      const chunkEnd = plan.start + received;
+      if (chunkEnd > plan.limit) {
+        body.stop('interrupted');
+        end = 'overrun';
+        break;
+      }
+      if (chunkEnd <= stored) continue;
+      let data = chunkStart < stored ? chunk.subarray(stored - chunkStart) : chunk;
+      if (interrupt && stored + data.length >= interrupt.offset) {
+        const before = interrupt.offset - stored;
+        await take(data.subarray(0, before));
+        data = data.subarray(before);
+        decision = await interrupt.reached(stored);
+        interrupt = undefined;
+        // An end here keeps the body up to here: what arrived past it does not count as received.
+        if (decision !== 'continue') {
+          received -= data.length;
+          continue;
+        }
+      }
+      await take(data);
 
-    // A checkpoint that is due waits for an offset the writer can commit without extra writes
-    // (S3: the end of a part), for as long again at most.
-    const bytes = boundary.offset - checkpointed;
-    const ms = Date.now() - checkpointTime;
-    if (
-      options.checkpoint &&
-      bytes > 0 &&
-      (((bytes >= CHECKPOINT_BYTES || ms >= CHECKPOINT_MS) &&
-        (writer.cheapAt?.(boundary.offset) ?? true)) ||
-        bytes >= 2 * CHECKPOINT_BYTES ||
-        ms >= 2 * CHECKPOINT_MS)
-    ) {
-      const blobState = await writer.commit(boundary.offset, false);
-      await options.checkpoint(boundary.offset, boundary.hash, blobState);
-      checkpointed = boundary.offset;
-      checkpointTime = Date.now();
+      await checkpointIfDue();
     }
+  };
+  let hashed: { boundary: HashPoint; end: HashPoint };
+  try {
+    await pump();
+  } finally {
+    // Whatever happens next (the final commit, a settlement, an abandon) comes after the
+    // checkpoint in flight, which never rejects: its failure is kept.
+    pumping = false;
+    while (inFlight) await inFlight;
   }
-
-  const final = { offset: stored, hash: undefined as HashState | undefined };
+  try {
+    if (checkpointFailure) throw checkpointFailure;
+    hashed = await hasher.snapshot();
+  } finally {
+    hasher.close();
+  }
   return {
     received,
     end,
     ...(typeof decision === 'object' && { answer: decision.answer }),
     written: stored,
     hashAt(offset: number): HashState {
-      if (offset === final.offset) return (final.hash ??= hasher.save());
-      if (offset === boundary.offset) return boundary.hash;
+      if (offset === hashed.end.offset) return hashed.end.hash;
+      if (offset === hashed.boundary.offset) return hashed.boundary.hash;
       if (offset === options.persisted) return options.hash;
       throw new Error(`no hash state kept for offset ${offset}`);
     },
