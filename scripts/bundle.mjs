@@ -32,9 +32,9 @@ const clientBuild = await build({
   entryPoints: [join(client, 'dist/browser/index.js')],
   outfile: bundle,
 });
-// platform: 'browser' already refuses node: imports; this also catches the Node entry's files.
+// platform: 'browser' already refuses node: imports; this also catches the Node-only entries' files.
 const nodeOnly = Object.keys(clientBuild.metafile.inputs).filter((input) =>
-  /(^|\/)client\/dist\/node\//.test(input),
+  /(^|\/)(client\/dist\/node|core\/dist\/native)\//.test(input),
 );
 if (nodeOnly.length > 0) {
   throw new Error(`The browser bundle must not contain Node-only modules: ${nodeOnly.join(', ')}`);
