@@ -251,8 +251,7 @@ export class Upload extends Emitter<UploadEvents> {
   async cancel(): Promise<void> {
     this.stop.abort(new CancelledError('The upload was cancelled.'));
     await this.running?.catch(() => undefined);
-    await this.forget();
-    if (this.uri === undefined) return;
+    if (this.uri === undefined) return this.forget();
     const { transport, token, headers, stallTimeout } = this.options;
     try {
       await cancelSession(this.uri, {
@@ -263,8 +262,14 @@ export class Upload extends Emitter<UploadEvents> {
         ...(stallTimeout !== undefined && { stallTimeout }),
       });
     } catch (error) {
-      if (error instanceof HttpError && (error.status === 404 || error.status === 410)) return;
-      throw error;
+      if (!(error instanceof HttpError && (error.status === 404 || error.status === 410))) {
+        throw error;
+      }
+    } finally {
+      // Forgotten only once the server was told, so that a record gone means a session gone;
+      // forgotten even if it could not be told: a cancelled upload is never resumed (the
+      // session then expires on its own).
+      await this.forget();
     }
   }
 
