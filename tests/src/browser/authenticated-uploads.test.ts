@@ -9,33 +9,18 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
-import { Browser, openUploadPage, waitForProgress, waitForRow } from './harness.js';
+import { BrowserRig, openUploadPage, waitForProgress, waitForRow } from './harness.js';
 import { scratchDir, writeScratch } from '../harness/client.js';
 import { MiB, download, initiate, md5Base64, query, storedBytes } from '../harness/gcs.js';
-import { NodeServer, SpoolProcess, repoRoot, runSpool } from '../harness/spool-process.js';
-import { TcpProxy } from '../harness/tcp-proxy.js';
+import { NodeServer, repoRoot, runSpool } from '../harness/spool-process.js';
 
 const TOKEN = 'page-token-0123456789abcdef0123';
 const auth = { authorization: `Bearer ${TOKEN}` };
 const keyFile = `${repoRoot}/tests/fixtures/conformance/test_service_account.not-a-test.json`;
 const dir = await scratchDir();
-let spool: SpoolProcess;
-let proxy: TcpProxy;
-let browser: Browser;
-
-before(async () => {
-  await writeFile(join(dir, 'tokens'), `${TOKEN}\n`);
-  spool = await SpoolProcess.start({
-    args: ['--token-file', join(dir, 'tokens'), '--signing-key', keyFile],
-  });
-  proxy = await TcpProxy.start(spool.url);
-  browser = await Browser.launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await proxy?.close();
-  await spool?.stop();
+await writeFile(join(dir, 'tokens'), `${TOKEN}\n`);
+const rig = BrowserRig.create({
+  args: ['--token-file', join(dir, 'tokens'), '--signing-key', keyFile],
 });
 
 async function testFile(name: string, size: number): Promise<{ path: string; md5: string }> {
@@ -45,7 +30,7 @@ async function testFile(name: string, size: number): Promise<{ path: string; md5
 
 /** The object as the server serves it to the token's holder. */
 async function storedMd5(name: string): Promise<string> {
-  const res = await download(spool.url, 'test-bucket', name, auth);
+  const res = await download(rig.spool.url, 'test-bucket', name, auth);
   assert.equal(res.status, 200, `${name}: ${res.text()}`);
   return md5Base64(res.body);
 }
@@ -56,12 +41,12 @@ async function uploaded(page: Page, target: string): Promise<void> {
 }
 
 describe('the upload page with tokens required', () => {
-  after(() => assert.deepEqual(browser.problems, []));
+  after(() => assert.deepEqual(rig.browser.problems, []));
 
   it('asks for a token; the token typed in it uploads, lists, and gives download links', async () => {
     const file = await testFile('photo.jpg', 3 * MiB + 5);
-    const page = await browser.newPage();
-    await openUploadPage(page, spool.url);
+    const page = await rig.browser.newPage();
+    await openUploadPage(page, rig.spool.url);
     assert.match((await page.textContent('#access-note')) ?? '', /needs a bearer token/);
     await page.getByLabel('Access').fill(TOKEN);
     await page.getByRole('button', { name: 'Use' }).click();
@@ -78,7 +63,7 @@ describe('the upload page with tokens required', () => {
     const res = await fetch(href);
     assert.equal(res.status, 200);
     assert.equal(md5Base64(Buffer.from(await res.arrayBuffer())), file.md5);
-    assert.equal((await download(spool.url, 'test-bucket', 'token/photo.jpg')).status, 401);
+    assert.equal((await download(rig.spool.url, 'test-bucket', 'token/photo.jpg')).status, 401);
     // The token is kept for this tab only, never in the origin's lasting storage.
     assert.ok(!(await page.evaluate(() => JSON.stringify(localStorage))).includes(TOKEN));
     await page.close();
@@ -92,21 +77,21 @@ describe('the upload page with tokens required', () => {
       '--key',
       keyFile,
       '--endpoint',
-      proxy.url,
+      rig.proxy.url,
       'gs://test-bucket/signed/report.pdf',
     ]);
     assert.equal(signed.status, 0, signed.stderr);
     const target = 'gs://test-bucket/signed/report.pdf';
-    const page = await browser.newPage();
+    const page = await rig.browser.newPage();
     await openUploadPage(
       page,
-      `${proxy.url}/#signed-url=${encodeURIComponent(signed.stdout.trim())}`,
+      `${rig.proxy.url}/#signed-url=${encodeURIComponent(signed.stdout.trim())}`,
     );
     assert.match(
       (await page.textContent('#access-note')) ?? '',
       /Uploading through a link: the file you choose goes to gs:\/\/test-bucket\/signed\/report\.pdf/,
     );
-    proxy.limitRate(8 * MiB);
+    rig.proxy.limitRate(8 * MiB);
     try {
       await page.setInputFiles('#files', [file.path]);
       await waitForProgress(page, target, 0.3);
@@ -121,14 +106,14 @@ describe('the upload page with tokens required', () => {
           ),
       );
       assert.equal(session.length, 1);
-      const kept = storedBytes(await query(session[0]!.replace(proxy.url, spool.url)));
+      const kept = storedBytes(await query(session[0]!.replace(rig.proxy.url, rig.spool.url)));
       assert.ok(kept > 0, 'the server kept part of the upload');
       await page.setInputFiles('#files', [file.path]);
       const row = await waitForRow(page, target, ['done', 'failed']);
       assert.equal(row.state, 'done', row.status);
       assert.match(row.status, /resumed where the server had/);
     } finally {
-      proxy.limitRate(undefined);
+      rig.proxy.limitRate(undefined);
     }
     assert.equal(await storedMd5('signed/report.pdf'), file.md5);
     await page.close();
@@ -136,11 +121,11 @@ describe('the upload page with tokens required', () => {
 
   it('a session URI an app backend started for the page, pasted in the page, uploads without a token', async () => {
     const file = await testFile('scan.pdf', 700_000);
-    const sessionUri = await initiate(spool.url, 'test-bucket', 'from-backend/scan.pdf', {
-      headers: { ...auth, origin: spool.url },
+    const sessionUri = await initiate(rig.spool.url, 'test-bucket', 'from-backend/scan.pdf', {
+      headers: { ...auth, origin: rig.spool.url },
     });
-    const page = await browser.newPage();
-    await openUploadPage(page, spool.url);
+    const page = await rig.browser.newPage();
+    await openUploadPage(page, rig.spool.url);
     await page.getByLabel('Access').fill(sessionUri);
     await page.getByRole('button', { name: 'Use' }).click();
     await page.setInputFiles('#files', [file.path]);
@@ -154,7 +139,7 @@ describe('the example app (examples/browser-upload)', () => {
   let app: NodeServer;
   before(async () => {
     app = await NodeServer.start('examples/browser-upload/server.mjs', {
-      SPOOL_URL: spool.url,
+      SPOOL_URL: rig.spool.url,
       SPOOL_TOKEN: TOKEN,
       SPOOL_BUCKET: 'test-bucket',
     });
@@ -162,9 +147,9 @@ describe('the example app (examples/browser-upload)', () => {
   after(() => app?.stop());
 
   it('its page, on another origin, uploads straight to Spool through the session its backend started', async () => {
-    assert.notEqual(new URL(app.url).origin, new URL(spool.url).origin);
+    assert.notEqual(new URL(app.url).origin, new URL(rig.spool.url).origin);
     const file = await testFile('holiday.mov', 6 * MiB + 1);
-    const page = await browser.newPage();
+    const page = await rig.browser.newPage();
     await page.goto(app.url);
     await page.setInputFiles('#file', [file.path]);
     await page.waitForSelector('#status[data-state="done"], #status[data-state="failed"]');

@@ -5,37 +5,16 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
-import { Browser, openUploadPage } from './harness.js';
+import { BrowserRig, openUploadPage } from './harness.js';
 import { readObject } from '../harness/client.js';
 import { md5Base64 } from '../harness/gcs.js';
-import { SpoolProcess } from '../harness/spool-process.js';
-import { TcpProxy } from '../harness/tcp-proxy.js';
 
 type Client = typeof import('@spool/client/browser');
 /** The bundle as `spool serve` hands it out, imported by the page. */
 const BUNDLE = '/_spool/spool-client.js';
 
-let spool: SpoolProcess;
-let proxy: TcpProxy;
-let browser: Browser;
+const rig = BrowserRig.create();
 let page: Page;
-
-before(async () => {
-  spool = await SpoolProcess.start();
-  // A slow uplink, so that a request lasts long enough for upload progress events.
-  proxy = await TcpProxy.start(spool.url);
-  proxy.limitRate(8 * 1024 * 1024);
-  browser = await Browser.launch();
-  page = await browser.newPage();
-  // Any page of the server's origin will do; the upload page is one.
-  await openUploadPage(page, proxy.url);
-});
-
-after(async () => {
-  await browser?.close();
-  await proxy?.close();
-  await spool?.stop();
-});
 
 /** Bytes the page and the test both make: byte i of file `seed` is a simple function of both. */
 function pattern(size: number, seed: number): Buffer {
@@ -45,7 +24,14 @@ function pattern(size: number, seed: number): Buffer {
 }
 
 describe('the client bundle in Chromium', () => {
-  after(() => assert.deepEqual(browser.problems, []));
+  before(async () => {
+    // A slow uplink, so that a request lasts long enough for upload progress events.
+    rig.proxy.limitRate(8 * 1024 * 1024);
+    page = await rig.browser.newPage();
+    // Any page of the server's origin will do; the upload page is one.
+    await openUploadPage(page, rig.proxy.url);
+  });
+  after(() => assert.deepEqual(rig.browser.problems, []));
 
   it('uploads a Blob, bytes and a ReadableStream, reporting progress, with hashes made in the browser', async () => {
     const results = await page.evaluate(async (bundle) => {
@@ -101,7 +87,7 @@ describe('the client bundle in Chromium', () => {
       const data = expected[result.name]!;
       assert.equal(result.size, String(data.length));
       assert.equal(result.md5Hash, md5Base64(data));
-      assert.deepEqual(await readObject(spool.url, `browser/${result.name}`), data);
+      assert.deepEqual(await readObject(rig.spool.url, `browser/${result.name}`), data);
       // Progress from XMLHttpRequest's upload events: steps within the Blob's one request,
       // never backwards, to the end.
       if (result.name === 'blob.bin') {

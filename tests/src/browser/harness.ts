@@ -1,7 +1,10 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { SpoolProcess, type SpoolProcessOptions } from '../harness/spool-process.js';
+import { TcpProxy } from '../harness/tcp-proxy.js';
 
 /** Debian's Chromium (scripts/system-packages.sh installs it). */
 export const CHROMIUM = '/usr/bin/chromium';
@@ -54,6 +57,35 @@ export class Browser {
   async close(): Promise<void> {
     await this.context.close();
     await rm(this.profile, { recursive: true, force: true });
+  }
+}
+
+/**
+ * What a browser suite runs against: a real `spool serve`, a TCP proxy in front of it (which
+ * counts, cuts and slows what the browser sends), and Chromium, started by a top-level `before`
+ * hook and stopped after the file's tests. Hooks that use them belong in `describe` blocks, which
+ * run theirs later. A test that restarts the server puts the new process in `spool`.
+ */
+export class BrowserRig {
+  spool!: SpoolProcess;
+  proxy!: TcpProxy;
+  browser!: Browser;
+
+  private constructor() {}
+
+  static create(options: SpoolProcessOptions = {}): BrowserRig {
+    const rig = new BrowserRig();
+    before(async () => {
+      rig.spool = await SpoolProcess.start(options);
+      rig.proxy = await TcpProxy.start(rig.spool.url);
+      rig.browser = await Browser.launch();
+    });
+    after(async () => {
+      await rig.browser?.close();
+      await rig.proxy?.close();
+      await rig.spool?.stop();
+    });
+    return rig;
   }
 }
 

@@ -9,16 +9,12 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
-import { Browser, openUploadPage, rows, waitForProgress, waitForRow } from './harness.js';
+import { BrowserRig, openUploadPage, rows, waitForProgress, waitForRow } from './harness.js';
 import { objectMd5, scratchDir, writeScratch } from '../harness/client.js';
 import { KiB, MiB, download, query, storedBytes } from '../harness/gcs.js';
-import { SpoolProcess } from '../harness/spool-process.js';
-import { TcpProxy } from '../harness/tcp-proxy.js';
 
 const dir = await scratchDir();
-let spool: SpoolProcess;
-let proxy: TcpProxy;
-let browser: Browser;
+const rig = BrowserRig.create();
 
 interface TestFile {
   readonly name: string;
@@ -47,21 +43,12 @@ before(async () => {
     testFile('dataset.csv', 5 * MiB + 123),
     testFile('holiday-video.mp4', 50 * MiB),
   ]);
-  spool = await SpoolProcess.start();
-  proxy = await TcpProxy.start(spool.url);
-  browser = await Browser.launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await proxy?.close();
-  await spool?.stop();
 });
 
 /** A fresh tab on the page (through the proxy), uploading into `folder`. */
 async function pageIn(folder: string): Promise<Page> {
-  const page = await browser.newPage();
-  await openUploadPage(page, proxy.url);
+  const page = await rig.browser.newPage();
+  await openUploadPage(page, rig.proxy.url);
   await page.fill('#prefix', folder);
   await page.dispatchEvent('#prefix', 'change');
   return page;
@@ -71,7 +58,7 @@ const target = (folder: string, file: TestFile) => `gs://test-bucket/${folder}${
 
 async function assertStored(folder: string, file: TestFile): Promise<void> {
   assert.equal(
-    await objectMd5(spool.url, `${folder}${file.name}`),
+    await objectMd5(rig.spool.url, `${folder}${file.name}`),
     file.md5,
     `${file.name} differs`,
   );
@@ -89,11 +76,11 @@ async function sessionOf(page: Page, name: string): Promise<string> {
     name,
   );
   assert.equal(uris.length, 1, `one remembered session for ${name}, not ${uris.length}`);
-  return uris[0]!.replace(proxy.url, spool.url);
+  return uris[0]!.replace(rig.proxy.url, rig.spool.url);
 }
 
 describe('the upload page', () => {
-  after(() => assert.deepEqual(browser.problems, []));
+  after(() => assert.deepEqual(rig.browser.problems, []));
 
   it('three files from 1 KiB to 50 MiB chosen together are each stored byte-identical, listed, and downloadable', async () => {
     const page = await pageIn('three/');
@@ -138,40 +125,40 @@ describe('the upload page', () => {
     assert.equal(row.state, 'done', row.status);
     const expected = Buffer.alloc(300_000);
     for (let i = 0; i < expected.length; i++) expected[i] = (i * 31 + 7) & 255;
-    const res = await download(spool.url, 'test-bucket', 'dropped/dropped.bin');
+    const res = await download(rig.spool.url, 'test-bucket', 'dropped/dropped.bin');
     assert.ok(res.body.equals(expected));
     await page.close();
   });
 
   it('the network cut twice in the middle of a 50 MiB upload: it continues, byte-identical, sending little twice', async () => {
     const page = await pageIn('cut/');
-    const start = proxy.bytesUp;
-    const body = proxy.bodyBytesUp;
-    proxy.cutAt([start + 12 * MiB, start + 31 * MiB]);
+    const start = rig.proxy.bytesUp;
+    const body = rig.proxy.bodyBytesUp;
+    rig.proxy.cutAt([start + 12 * MiB, start + 31 * MiB]);
     await page.setInputFiles('#files', [large.path]);
     const row = await waitForRow(page, target('cut/', large), ['done', 'failed']);
     assert.equal(row.state, 'done', row.status);
-    assert.equal(proxy.cuts.length, 2, 'both cuts happened during the upload');
+    assert.equal(rig.proxy.cuts.length, 2, 'both cuts happened during the upload');
     await assertStored('cut/', large);
     // Chromium resends a request whose reused connection was reset, silently; the page sends
     // 8 MiB chunks so that this costs at most a chunk per cut.
-    const extra = proxy.bodyBytesUp - body - large.size;
+    const extra = rig.proxy.bodyBytesUp - body - large.size;
     assert.ok(extra <= 2 * 8 * MiB, `${extra} bytes sent more than once`);
     await page.close();
   });
 
   it('the server killed and restarted in the middle of an upload: it continues, byte-identical', async () => {
     const page = await pageIn('restart/');
-    proxy.limitRate(10 * MiB);
+    rig.proxy.limitRate(10 * MiB);
     try {
       await page.setInputFiles('#files', [large.path]);
       await waitForProgress(page, target('restart/', large), 0.3);
-      spool = await spool.restart();
-      proxy.retarget(spool.url);
+      rig.spool = await rig.spool.restart();
+      rig.proxy.retarget(rig.spool.url);
       const row = await waitForRow(page, target('restart/', large), ['done', 'failed']);
       assert.equal(row.state, 'done', row.status);
     } finally {
-      proxy.limitRate(undefined);
+      rig.proxy.limitRate(undefined);
     }
     await assertStored('restart/', large);
     await page.close();
@@ -179,22 +166,22 @@ describe('the upload page', () => {
 
   it('offline in the middle of an upload: it says so, waits, and continues when the network is back', async () => {
     const page = await pageIn('offline/');
-    proxy.limitRate(10 * MiB);
+    rig.proxy.limitRate(10 * MiB);
     try {
       await page.setInputFiles('#files', [large.path]);
       await waitForProgress(page, target('offline/', large), 0.2);
-      await browser.context.setOffline(true);
+      await rig.browser.context.setOffline(true);
       const offline = await waitForRow(page, target('offline/', large), ['offline'], 10_000);
       assert.match(offline.status, /Offline/);
       // Long enough for several failed attempts, were it not waiting.
       await new Promise((r) => setTimeout(r, 2500));
       assert.equal((await rows(page))[0]!.state, 'offline');
-      await browser.context.setOffline(false);
+      await rig.browser.context.setOffline(false);
       const row = await waitForRow(page, target('offline/', large), ['done', 'failed']);
       assert.equal(row.state, 'done', row.status);
     } finally {
-      await browser.context.setOffline(false);
-      proxy.limitRate(undefined);
+      await rig.browser.context.setOffline(false);
+      rig.proxy.limitRate(undefined);
     }
     await assertStored('offline/', large);
     await page.close();
@@ -202,8 +189,8 @@ describe('the upload page', () => {
 
   it('reloaded in the middle of an upload, the same file chosen again resumes from the server offset, sending under 1.1x its size', async (t) => {
     const page = await pageIn('reload/');
-    proxy.limitRate(8 * MiB);
-    const sentBefore = proxy.bytesUp;
+    rig.proxy.limitRate(8 * MiB);
+    const sentBefore = rig.proxy.bytesUp;
     try {
       await page.setInputFiles('#files', [large.path]);
       await waitForProgress(page, target('reload/', large), 0.4);
@@ -217,18 +204,18 @@ describe('the upload page', () => {
       );
       const kept = storedBytes(await query(await sessionOf(page, large.name)));
       assert.ok(kept > 0, 'the server kept part of the upload');
-      const requestsBefore = proxy.requests.length;
+      const requestsBefore = rig.proxy.requests.length;
       await page.setInputFiles('#files', [large.path]);
       const row = await waitForRow(page, target('reload/', large), ['done', 'failed']);
       assert.equal(row.state, 'done', row.status);
       assert.match(row.status, /resumed where the server had/);
       // The first bytes sent after the reload are the first the server did not have.
-      const resumedAt = proxy.requests.slice(requestsBefore).find((r) => r.first !== undefined);
+      const resumedAt = rig.proxy.requests.slice(requestsBefore).find((r) => r.first !== undefined);
       assert.equal(resumedAt?.first, kept);
     } finally {
-      proxy.limitRate(undefined);
+      rig.proxy.limitRate(undefined);
     }
-    const sent = proxy.bytesUp - sentBefore;
+    const sent = rig.proxy.bytesUp - sentBefore;
     const ratio = sent / large.size;
     t.diagnostic(
       `bytes sent by the browser, page loads included: ${sent} for a ${large.size}-byte file (${ratio.toFixed(4)}x)`,
@@ -241,7 +228,7 @@ describe('the upload page', () => {
 });
 
 describe('pause, resume and cancel', () => {
-  after(() => assert.deepEqual(browser.problems, []));
+  after(() => assert.deepEqual(rig.browser.problems, []));
 
   it('pause stops sending, resume continues to a byte-identical object, cancel drops the session; a screenshot of it all', async () => {
     const backup = await testFile('backup.tar', 20 * MiB);
@@ -255,7 +242,7 @@ describe('pause, resume and cancel', () => {
         .click();
     await page.setInputFiles('#files', [small.path]);
     await waitForRow(page, target(folder, small), ['done']);
-    proxy.limitRate(6 * MiB);
+    rig.proxy.limitRate(6 * MiB);
     try {
       await page.setInputFiles('#files', [large.path, medium.path, backup.path, slides.path]);
       await waitForProgress(page, target(folder, medium), 0.1);
@@ -306,12 +293,12 @@ describe('pause, resume and cancel', () => {
         assert.equal(done.state, 'done', done.status);
       }
     } finally {
-      proxy.limitRate(undefined);
+      rig.proxy.limitRate(undefined);
     }
     await assertStored(folder, medium);
     await assertStored(folder, backup);
     for (const name of [large.name, slides.name]) {
-      const res = await download(spool.url, 'test-bucket', `${folder}${name}`);
+      const res = await download(rig.spool.url, 'test-bucket', `${folder}${name}`);
       assert.equal(res.status, 404, `${name} was not stored`);
     }
     await page.close();
@@ -319,7 +306,7 @@ describe('pause, resume and cancel', () => {
 });
 
 describe('keyboard and assistive technology', () => {
-  after(() => assert.deepEqual(browser.problems, []));
+  after(() => assert.deepEqual(rig.browser.problems, []));
 
   it('works from the keyboard alone: files chosen, paused and resumed, the focus kept on the button', async () => {
     const page = await pageIn('keyboard/');
@@ -332,7 +319,7 @@ describe('keyboard and assistive technology', () => {
       for (let i = 0; i < 20 && (await focused()) !== name; i++) await page.keyboard.press('Tab');
       assert.equal(await focused(), name);
     };
-    proxy.limitRate(6 * MiB);
+    rig.proxy.limitRate(6 * MiB);
     try {
       await page.focus('#bucket');
       await tabTo('files');
@@ -348,12 +335,12 @@ describe('keyboard and assistive technology', () => {
       // The same button, relabelled, so the focus stays where the person is.
       assert.equal(await focused(), `Resume ${large.name}`);
       assert.deepEqual(await contrastProblems(page), []);
-      proxy.limitRate(undefined);
+      rig.proxy.limitRate(undefined);
       await page.keyboard.press('Enter');
       const row = await waitForRow(page, target('keyboard/', large), ['done', 'failed']);
       assert.equal(row.state, 'done', row.status);
     } finally {
-      proxy.limitRate(undefined);
+      rig.proxy.limitRate(undefined);
     }
     await assertStored('keyboard/', large);
     await page.close();
