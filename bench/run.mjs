@@ -73,14 +73,24 @@ try {
 
 const machine = `${cpus().length} × ${cpus()[0]?.model.trim()}, ${(totalmem() / GiB).toFixed(0)} GiB RAM, Linux ${release()}, Node ${process.version}`;
 const command = `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim();
-const fmt = (n) => (n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2));
+const fmt = (n) =>
+  n === undefined ? '' : n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2);
 const table = [
   '| # | scenario | measure | Spool | comparator | ratio | target | met |',
   '|---|---|---|---|---|---|---|---|',
   ...rows.map((r) => {
-    const met = r.higherIsBetter ? r.ratio >= r.target : r.ratio <= r.target;
-    const target = `${r.higherIsBetter ? '≥' : '≤'} ${r.target}`;
-    return `| ${r.scenario} | ${r.title} | ${r.measure} | ${fmt(r.spool)} | ${r.comparator === undefined ? '' : `${fmt(r.comparator)} (${r.comparatorName})`} | ${fmt(r.ratio)} | ${target} | ${met ? 'yes' : '**no**'} |`;
+    // A row is judged on its ratio when it has a comparator, otherwise on Spool's own figure.
+    const judged = r.comparatorName === undefined ? r.spool : r.ratio;
+    const met =
+      judged === undefined || r.target === undefined
+        ? ''
+        : (r.higherIsBetter ? judged >= r.target : judged <= r.target)
+          ? 'yes'
+          : '**no**';
+    const target = r.target === undefined ? '' : `${r.higherIsBetter ? '≥' : '≤'} ${r.target}`;
+    const comparator =
+      r.comparatorName === undefined ? '' : `${fmt(r.comparator)} (${r.comparatorName})`;
+    return `| ${r.scenario} | ${r.title} | ${r.measure} | ${fmt(r.spool)} | ${comparator} | ${fmt(r.ratio)} | ${target} | ${met} |`;
   }),
 ].join('\n');
 const header = `Run on ${started.toISOString().slice(0, 16).replace('T', ' ')} UTC; ${machine}; ${rounds} rounds, medians; \`${command}\`.`;

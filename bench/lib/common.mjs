@@ -78,6 +78,7 @@ export async function startServer(command, args, options = {}) {
   };
 }
 
+/** `spool serve` on a data directory, or (dataDir null) on the stores `env` names. */
 export function startSpool(dataDir, args = [], env = {}) {
   return startServer(
     process.execPath,
@@ -86,8 +87,7 @@ export function startSpool(dataDir, args = [], env = {}) {
       'serve',
       '--port',
       '0',
-      '--data',
-      dataDir,
+      ...(dataDir === null ? [] : ['--data', dataDir]),
       '--bucket',
       'bench',
       '--log-level',
@@ -171,10 +171,16 @@ export async function spoolUpload(ctx, spool, path, size, name) {
     [spoolBin, 'upload', path, `gs://bench/${name}`, '--endpoint', spool.url],
     { env: ctx.clientEnv },
   );
-  await fetch(`${spool.url}/storage/v1/b/bench/o/${encodeURIComponent(name)}`, {
+  await deleteObject(spool.url, name);
+  return { ms, mibps: mibPerSecond(size, ms), peakMiB };
+}
+
+/** Frees the disk for the next round. */
+export async function deleteObject(server, name) {
+  const res = await fetch(`${server}/storage/v1/b/bench/o/${encodeURIComponent(name)}`, {
     method: 'DELETE',
   });
-  return { ms, mibps: mibPerSecond(size, ms), peakMiB };
+  if (res.status !== 204) throw new Error(`deleting ${name} answered ${res.status}`);
 }
 
 /** A result row comparing two medians of a higher-is-better measure. */

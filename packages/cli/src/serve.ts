@@ -162,7 +162,7 @@ export const serveFlags: readonly FlagSpec[] = [
     name: 'session-rate',
     env: 'SPOOL_SESSION_RATE',
     kind: 'integer',
-    default: '100',
+    default: '1000',
     value: 'N',
     help: 'Upload sessions a token (or client address) may start per second, in bursts of twice that; 0 for no limit.',
   },

@@ -79,7 +79,7 @@ export const defaultOptions: SpoolOptions = {
   maxObjectSize: MAX_OBJECT_SIZE,
   maxHeaderSize: 16 * 1024,
   maxSessionsPerToken: 1000,
-  sessionRate: 100,
+  sessionRate: 1000,
   minBodyRate: 1024,
   tls: undefined,
 };

@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import { BufferAllowance } from '../buffer-allowance.js';
 
 /** How a request body stopped. */
 export type BodyEnd = 'complete' | 'interrupted' | 'superseded' | 'too-slow';
@@ -11,8 +12,11 @@ export interface ChunkSource {
   stop(reason: BodyEnd): void;
 }
 
-/** Bytes buffered from the socket before it is paused (read-ahead while the disk works). */
-const READ_AHEAD_BYTES = 4 * 1024 * 1024;
+/**
+ * Bytes buffered from the socket before it is paused (read-ahead while the disk works): up to
+ * 4 MiB for one body, less when many bodies arrive at once.
+ */
+const readAhead = new BufferAllowance(32 * 1024 * 1024, 64 * 1024, 4 * 1024 * 1024);
 
 /**
  * Pulls a request body chunk by chunk. Unlike async iteration over the request, it can be stopped
@@ -24,6 +28,7 @@ export class BodyReader implements ChunkSource {
   private queued = 0;
   private ended: BodyEnd | undefined;
   private wake: (() => void) | undefined;
+  private readonly allowance = readAhead.member();
   private rateTimer: NodeJS.Timeout | undefined;
   /** Bytes received in the current rate window, and whether we paused the socket in it. */
   private windowBytes = 0;
@@ -37,8 +42,9 @@ export class BodyReader implements ChunkSource {
     req.on('data', (chunk: Buffer) => {
       this.queue.push(chunk);
       this.queued += chunk.length;
+      this.allowance.holding(this.queued);
       this.windowBytes += chunk.length;
-      if (this.queued >= READ_AHEAD_BYTES) {
+      if (this.queued >= readAhead.share) {
         req.pause();
         this.pausedInWindow = true;
       }
@@ -71,7 +77,8 @@ export class BodyReader implements ChunkSource {
       const chunk = this.queue.shift();
       if (chunk) {
         this.queued -= chunk.length;
-        if (this.queued < READ_AHEAD_BYTES && this.req.isPaused() && this.ended === undefined)
+        if (this.ended === undefined) this.allowance.holding(this.queued);
+        if (this.queued < readAhead.share && this.req.isPaused() && this.ended === undefined)
           this.req.resume();
         return chunk;
       }
@@ -84,7 +91,7 @@ export class BodyReader implements ChunkSource {
   stop(reason: BodyEnd): void {
     if (this.ended !== undefined) return;
     this.ended = reason;
-    clearInterval(this.rateTimer);
+    this.uncount();
     this.queue.length = 0;
     this.queued = 0;
     this.req.pause();
@@ -93,8 +100,14 @@ export class BodyReader implements ChunkSource {
 
   private finish(how: BodyEnd): void {
     if (this.ended === undefined) this.ended = how;
-    clearInterval(this.rateTimer);
+    this.uncount();
     this.notify();
+  }
+
+  /** No more bytes come: what is still queued is the consumer's to take. */
+  private uncount(): void {
+    clearInterval(this.rateTimer);
+    this.allowance.holding(0);
   }
 
   private notify(): void {

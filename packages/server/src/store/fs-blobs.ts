@@ -1,10 +1,11 @@
 import { open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BlobState, BlobStore, BlobWriter, WriterStart } from './types.js';
+import { BufferAllowance } from '../buffer-allowance.js';
 import { isNotFound, removeDurable, syncDir } from './fs-util.js';
 
-/** Bytes waiting for the disk before `write` makes the caller wait. */
-const MAX_PENDING_BYTES = 8 * 1024 * 1024;
+/** Bytes waiting for the disk before `write` makes the caller wait: 8 MiB for one upload alone. */
+const pendingWrites = new BufferAllowance(32 * 1024 * 1024, 128 * 1024, 8 * 1024 * 1024);
 /** At most this many buffers go into one writev call. */
 const MAX_BATCH_BUFFERS = 256;
 
@@ -104,6 +105,7 @@ interface WriterOptions {
 class FileBlobWriter implements BlobWriter {
   private pending: Uint8Array[] = [];
   private pendingBytes = 0;
+  private readonly allowance = pendingWrites.member();
   private position: number;
   private flushing: Promise<void> | undefined;
   private failure: Error | undefined;
@@ -129,8 +131,9 @@ class FileBlobWriter implements BlobWriter {
     if (bytes.length === 0) return;
     this.pending.push(bytes);
     this.pendingBytes += bytes.length;
+    this.allowance.holding(this.pendingBytes);
     this.flushing ??= this.flush();
-    if (this.pendingBytes >= MAX_PENDING_BYTES) {
+    if (this.pendingBytes >= pendingWrites.share) {
       await new Promise<void>((resolve) => this.waiters.push(resolve));
       this.throwIfFailed();
     }
@@ -149,11 +152,14 @@ class FileBlobWriter implements BlobWriter {
         }
         this.position += bytes;
         this.pendingBytes -= bytes;
-        if (this.pendingBytes < MAX_PENDING_BYTES) this.wake();
+        this.allowance.holding(this.pendingBytes);
+        if (this.pendingBytes < pendingWrites.share) this.wake();
       }
     } catch (error) {
       this.failure = error instanceof Error ? error : new Error(String(error));
       this.pending = [];
+      this.pendingBytes = 0;
+      this.allowance.holding(0);
       this.wake();
     } finally {
       this.flushing = undefined;

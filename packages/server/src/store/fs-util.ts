@@ -2,8 +2,40 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 
+/**
+ * Directory fsyncs of one directory, shared by the callers that overlap: a call waits for an
+ * fsync that starts after it was made (one in progress may have started before the caller's
+ * change), and all callers that arrive meanwhile wait for that same one. Many uploads finishing
+ * at once then cost two fsyncs of a directory, not one each.
+ */
+const dirSyncs = new Map<string, { running: Promise<void>; next?: Promise<void> }>();
+
 /** fsyncs a directory, making the creation, rename or removal of its entries durable. */
-export async function syncDir(dir: string): Promise<void> {
+export function syncDir(dir: string): Promise<void> {
+  const state = dirSyncs.get(dir);
+  if (!state) {
+    const running = fsyncDir(dir).finally(() => advance(dir));
+    dirSyncs.set(dir, { running });
+    return running;
+  }
+  state.next ??= state.running.catch(() => undefined).then(() => fsyncDir(dir));
+  return state.next;
+}
+
+/** The fsync in progress ended: the one that callers queued behind it (if any) is now running. */
+function advance(dir: string): void {
+  const state = dirSyncs.get(dir)!;
+  if (state.next) {
+    const running = state.next.finally(() => advance(dir));
+    dirSyncs.set(dir, { running });
+    // Its callers hold `next`, which settles as `running` does.
+    running.catch(() => undefined);
+  } else {
+    dirSyncs.delete(dir);
+  }
+}
+
+async function fsyncDir(dir: string): Promise<void> {
   const handle = await open(dir, 'r');
   try {
     await handle.sync();

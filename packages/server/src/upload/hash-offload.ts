@@ -1,36 +1,42 @@
 import { Worker } from 'node:worker_threads';
 import type { HashState } from '@spool/core';
+import { BoundaryHasher, type HashPoints } from './boundary-hasher.js';
 
 // Hashing is the most expensive thing Spool does with an upload's bytes (MD5 alone costs two
-// seconds of CPU a GiB). It runs on a thread of its own so that the thread serving requests
-// only copies bytes, and the two cores work at once.
+// seconds of CPU a GiB). Past its first MiB, an upload is hashed on a thread of its own so that
+// the thread serving requests only copies bytes, and two cores work at once; small uploads are
+// hashed in place, where passing them to the thread would cost more than hashing them.
 
 export type ToHashWorker =
-  | { readonly op: 'open'; readonly id: number; readonly state: HashState }
+  | { readonly op: 'open'; readonly id: number; readonly points: HashPoints }
   | { readonly op: 'data'; readonly id: number; readonly bytes: ArrayBuffer }
   | { readonly op: 'snapshot'; readonly id: number; readonly request: number }
   | { readonly op: 'close'; readonly id: number };
 
 type FromHashWorker =
-  | { readonly op: 'ack'; readonly id: number; readonly bytes: number }
+  | {
+      readonly op: 'ack';
+      readonly id: number;
+      readonly hashed: number;
+      readonly buffer: ArrayBuffer;
+    }
   | {
       readonly op: 'snapshot';
       readonly id: number;
       readonly request: number;
-      readonly boundary: HashPoint;
-      readonly end: HashPoint;
+      readonly points: HashPoints;
     };
 
-/** A hash state and the offset it belongs to. */
-export interface HashPoint {
-  readonly offset: number;
-  readonly hash: HashState;
-}
+/** Bytes an upload hashes in place before it moves to the hashing thread. */
+const INLINE_BYTES = 1024 * 1024;
 
-/** Bytes gathered before they are posted to the thread. */
-const BATCH_BYTES = 1024 * 1024;
-/** Bytes posted and not yet hashed before a stream makes its writer wait. */
-const MAX_OUTSTANDING_BYTES = 16 * 1024 * 1024;
+/** Bytes gathered before they are posted to the thread: few messages, little held per upload. */
+const BATCH_BYTES = 128 * 1024;
+/**
+ * Bytes posted and not yet hashed, all uploads together, before writers wait. One budget for the
+ * process, so that memory stays bounded however many uploads run at once.
+ */
+const MAX_OUTSTANDING_BYTES = 8 * 1024 * 1024;
 
 let shared: HashThread | undefined;
 
@@ -42,13 +48,17 @@ function hashThread(): HashThread {
 class HashThread {
   private readonly worker: Worker;
   private nextId = 1;
-  readonly streams = new Map<number, HashStream>();
+  readonly streams = new Map<number, ThreadStream>();
+  private outstanding = 0;
+  private waiting: (() => void)[] = [];
+  private failure: Error | undefined;
 
   constructor() {
     this.worker = new Worker(new URL('./hash-worker.js', import.meta.url));
-    this.worker.on('message', (message: FromHashWorker) =>
-      this.streams.get(message.id)?.receive(message),
-    );
+    this.worker.on('message', (message: FromHashWorker) => {
+      if (message.op === 'ack') this.hashed(message.hashed, message.buffer);
+      else this.streams.get(message.id)?.receive(message);
+    });
     this.worker.on('error', (error) => this.fail(error));
     this.worker.on('exit', (code) =>
       this.fail(new Error(`the hashing thread exited with code ${code}`)),
@@ -61,7 +71,40 @@ class HashThread {
   private fail(error: Error): void {
     // The next stream starts a new thread; the streams of this one fail.
     if (shared === this) shared = undefined;
+    this.failure = error;
+    this.release();
     for (const stream of this.streams.values()) stream.fail(error);
+  }
+
+  /** Counts bytes posted; resolves once the thread has caught up enough to take more. */
+  async posted(bytes: number): Promise<void> {
+    this.outstanding += bytes;
+    while (this.outstanding > MAX_OUTSTANDING_BYTES && !this.failure)
+      await new Promise<void>((resolve) => this.waiting.push(resolve));
+  }
+
+  /** Batch buffers the thread has given back: the same few go back and forth, not new ones. */
+  private readonly spare: ArrayBuffer[] = [];
+
+  batchBuffer(): Uint8Array {
+    const buffer = this.spare.pop();
+    return buffer ? new Uint8Array(buffer) : new Uint8Array(BATCH_BYTES);
+  }
+
+  hashed(bytes: number, buffer: ArrayBuffer): void {
+    if (
+      buffer.byteLength === BATCH_BYTES &&
+      this.spare.length < MAX_OUTSTANDING_BYTES / BATCH_BYTES
+    )
+      this.spare.push(buffer);
+    this.outstanding -= bytes;
+    if (this.outstanding <= MAX_OUTSTANDING_BYTES / 2) this.release();
+  }
+
+  private release(): void {
+    const waiting = this.waiting;
+    this.waiting = [];
+    for (const resolve of waiting) resolve();
   }
 
   close(id: number): void {
@@ -74,28 +117,61 @@ class HashThread {
     this.worker.postMessage(message, transfer);
   }
 
-  open(state: HashState): HashStream {
-    const stream = new HashStream(this, this.nextId++);
+  open(points: HashPoints): ThreadStream {
+    const stream = new ThreadStream(this, this.nextId++);
     if (this.streams.size === 0) this.worker.ref();
     this.streams.set(stream.id, stream);
-    this.post({ op: 'open', id: stream.id, state });
+    this.post({ op: 'open', id: stream.id, points });
     return stream;
   }
 }
 
 /**
- * The hashes of one upload's bytes, computed on the hashing thread: bytes go in in order, and
- * snapshots come back with the state at the last 256 KiB boundary and at the end.
+ * The hashes of one upload's bytes: bytes go in in order, and snapshots give the states at the
+ * last 256 KiB boundary and at the end.
  */
 export class HashStream {
+  private inPlace: BoundaryHasher | undefined;
+  private onThread: ThreadStream | undefined;
+  private readonly limit: number;
+
+  private constructor(state: HashState) {
+    this.inPlace = BoundaryHasher.at(state);
+    this.limit = state.length + INLINE_BYTES;
+  }
+
+  static open(state: HashState): HashStream {
+    return new HashStream(state);
+  }
+
+  /** Takes bytes (copied: the caller keeps its buffer); resolves when more may come. */
+  update(bytes: Uint8Array): Promise<void> {
+    if (this.inPlace && this.inPlace.length + bytes.length > this.limit) {
+      this.onThread = hashThread().open(this.inPlace.points());
+      this.inPlace = undefined;
+    }
+    if (!this.inPlace) return this.onThread!.update(bytes);
+    this.inPlace.update(bytes);
+    return Promise.resolve();
+  }
+
+  snapshot(): Promise<HashPoints> {
+    return this.inPlace ? Promise.resolve(this.inPlace.points()) : this.onThread!.snapshot();
+  }
+
+  close(): void {
+    this.onThread?.close();
+  }
+}
+
+/** An upload's hashes on the hashing thread. */
+class ThreadStream {
   private batch: Uint8Array | undefined;
   private batched = 0;
-  private outstanding = 0;
-  private drained: (() => void) | undefined;
   private readonly snapshots = new Map<
     number,
     {
-      resolve: (point: { boundary: HashPoint; end: HashPoint }) => void;
+      resolve: (points: HashPoints) => void;
       reject: (error: Error) => void;
     }
   >();
@@ -107,43 +183,34 @@ export class HashStream {
     readonly id: number,
   ) {}
 
-  static open(state: HashState): HashStream {
-    return hashThread().open(state);
-  }
-
-  /** Takes bytes (copied: the caller keeps its buffer); resolves when more may come. */
   async update(bytes: Uint8Array): Promise<void> {
     this.throwIfFailed();
     for (let p = 0; p < bytes.length;) {
-      this.batch ??= new Uint8Array(BATCH_BYTES);
+      this.batch ??= this.thread.batchBuffer();
       const take = Math.min(bytes.length - p, BATCH_BYTES - this.batched);
       this.batch.set(bytes.subarray(p, p + take), this.batched);
       this.batched += take;
       p += take;
-      if (this.batched === BATCH_BYTES) this.flush();
+      if (this.batched === BATCH_BYTES) await this.flush();
     }
-    if (this.outstanding > MAX_OUTSTANDING_BYTES) {
-      await new Promise<void>((resolve) => (this.drained = resolve));
-      this.throwIfFailed();
-    }
+    this.throwIfFailed();
   }
 
-  private flush(): void {
-    if (!this.batch || this.batched === 0) return;
-    const bytes =
-      this.batched === BATCH_BYTES ? this.batch.buffer : this.batch.slice(0, this.batched).buffer;
-    this.outstanding += this.batched;
+  private flush(): Promise<void> {
+    if (!this.batch || this.batched === 0) return Promise.resolve();
+    const size = this.batched;
+    const bytes = (size === BATCH_BYTES ? this.batch : this.batch.slice(0, size))
+      .buffer as ArrayBuffer;
     this.batch = undefined;
     this.batched = 0;
-    this.thread.post({ op: 'data', id: this.id, bytes: bytes as ArrayBuffer }, [
-      bytes as ArrayBuffer,
-    ]);
+    this.thread.post({ op: 'data', id: this.id, bytes }, [bytes]);
+    return this.thread.posted(size);
   }
 
-  /** The states at the last 256 KiB boundary and at the end of everything given so far. */
-  snapshot(): Promise<{ boundary: HashPoint; end: HashPoint }> {
+  snapshot(): Promise<HashPoints> {
     this.throwIfFailed();
-    this.flush();
+    // The bytes of a partial batch go now, whatever the budget: the snapshot must include them.
+    void this.flush();
     const request = this.nextRequest++;
     return new Promise((resolve, reject) => {
       this.snapshots.set(request, { resolve, reject });
@@ -151,24 +218,14 @@ export class HashStream {
     });
   }
 
-  receive(message: FromHashWorker): void {
-    if (message.op === 'ack') {
-      this.outstanding -= message.bytes;
-      if (this.outstanding <= MAX_OUTSTANDING_BYTES / 2) {
-        const drained = this.drained;
-        this.drained = undefined;
-        drained?.();
-      }
-    } else {
-      const pending = this.snapshots.get(message.request);
-      this.snapshots.delete(message.request);
-      pending?.resolve({ boundary: message.boundary, end: message.end });
-    }
+  receive(message: FromHashWorker & { op: 'snapshot' }): void {
+    const pending = this.snapshots.get(message.request);
+    this.snapshots.delete(message.request);
+    pending?.resolve(message.points);
   }
 
   fail(error: Error): void {
     this.failure = error;
-    this.drained?.();
     for (const pending of this.snapshots.values()) pending.reject(error);
     this.snapshots.clear();
   }

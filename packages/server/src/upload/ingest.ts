@@ -1,7 +1,8 @@
 import { CHUNK_GRANULARITY, type HashState, type ProtocolError, type WritePlan } from '@spool/core';
 import type { BodyEnd, ChunkSource } from '../http/body.js';
 import type { BlobState, BlobWriter } from '../store/types.js';
-import { HashStream, type HashPoint } from './hash-offload.js';
+import { HashStream } from './hash-offload.js';
+import type { HashPoints } from './boundary-hasher.js';
 
 /** Make progress durable during a long request at least this often (bytes, milliseconds). */
 const CHECKPOINT_BYTES = 64 * 1024 * 1024;
@@ -177,7 +178,7 @@ export async function ingest(
       await checkpointIfDue();
     }
   };
-  let hashed: { boundary: HashPoint; end: HashPoint };
+  let hashed: HashPoints;
   try {
     await pump();
   } finally {

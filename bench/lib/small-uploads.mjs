@@ -1,0 +1,51 @@
+// Many small uploads from one process, CONCURRENCY at a time, each with its own content.
+//   node small-uploads.mjs KIND SERVER_URL COUNT BYTES CONCURRENCY
+// KIND: spool-resumable (@spool/client: session, then the bytes), spool-multipart (one
+// multipart/related POST per object, as GCS clients send small files), or tus (tus-js-client to
+// @tus/server). Prints {ms} on stdout.
+import { randomBytes, randomUUID } from 'node:crypto';
+import { upload } from '@spool/client/node';
+import { Upload } from 'tus-js-client';
+
+const [kind, server, countText, bytesText, concurrencyText] = process.argv.slice(2);
+const count = Number(countText);
+const bytes = Number(bytesText);
+
+const senders = {
+  'spool-resumable': (name, body) =>
+    upload(body, { bucket: 'bench', object: name }, { endpoint: server, stateStore: null }),
+  'spool-multipart': async (name, body) => {
+    const boundary = randomUUID();
+    const head = `--${boundary}\r\nContent-Type: application/json\r\n\r\n${JSON.stringify({ name })}\r\n--${boundary}\r\nContent-Type: application/octet-stream\r\n\r\n`;
+    const res = await fetch(`${server}/upload/storage/v1/b/bench/o?uploadType=multipart`, {
+      method: 'POST',
+      headers: { 'content-type': `multipart/related; boundary=${boundary}` },
+      body: Buffer.concat([Buffer.from(head), body, Buffer.from(`\r\n--${boundary}--\r\n`)]),
+    });
+    await res.arrayBuffer();
+    if (res.status !== 200) throw new Error(`multipart upload answered ${res.status}`);
+  },
+  tus: (name, body) =>
+    new Promise((resolve, reject) =>
+      new Upload(body, {
+        endpoint: `${server}/files`,
+        metadata: { filename: name },
+        onSuccess: resolve,
+        onError: reject,
+      }).start(),
+    ),
+};
+const send = senders[kind];
+if (!send) throw new Error(`unknown kind ${kind}`);
+
+let next = 0;
+const started = performance.now();
+await Promise.all(
+  Array.from({ length: Number(concurrencyText) }, async () => {
+    while (next < count) {
+      const i = next++;
+      await send(`small/${i}`, randomBytes(bytes));
+    }
+  }),
+);
+console.log(JSON.stringify({ ms: performance.now() - started }));
