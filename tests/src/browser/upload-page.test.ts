@@ -321,6 +321,8 @@ describe('keyboard and assistive technology', () => {
     };
     rig.proxy.limitRate(6 * MiB);
     try {
+      // A tab in the background opens no file chooser.
+      await page.bringToFront();
       await page.focus('#bucket');
       await tabTo('files');
       const [chooser] = await Promise.all([
