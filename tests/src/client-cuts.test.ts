@@ -6,7 +6,7 @@
 // exactly at R after every cut sends the object once plus what was in flight at each cut; any
 // byte sent again that the server had already kept makes the total larger, and the test fail.
 import assert from 'node:assert/strict';
-import { createCipheriv, createHash } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { Readable } from 'node:stream';
@@ -14,6 +14,7 @@ import { pipeline } from 'node:stream/promises';
 import { createUpload, type RetryEvent } from '@spool/client/node';
 import { MiB, query, storedBytes } from './harness/gcs.js';
 import { objectMd5, scratchDir, testOptions } from './harness/client.js';
+import { Random, seededContent } from './harness/random.js';
 import { SpoolProcess } from './harness/spool-process.js';
 import { TcpProxy, type Cut } from './harness/tcp-proxy.js';
 import { join } from 'node:path';
@@ -28,23 +29,10 @@ before(async () => {
 });
 after(async () => spool.stop());
 
-/** Seeded pseudo-random data (AES-CTR), produced 1 MiB at a time and never held whole. */
-function* generate(seed: number): Generator<Buffer> {
-  const key = Buffer.alloc(16);
-  key.writeUInt32BE(seed);
-  const cipher = createCipheriv('aes-128-ctr', key, Buffer.alloc(16));
-  const zeros = Buffer.alloc(MiB);
-  for (let at = 0; at < SIZE; at += MiB) yield cipher.update(zeros);
-}
-
 /** Seeded cut points in the bytes going to the server, all before the object is through. */
 function cutPoints(seed: number): number[] {
-  let s = seed;
-  const next = () => {
-    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
-    return s / 2 ** 32;
-  };
-  return Array.from({ length: CUTS }, () => MiB + Math.floor(next() * (SIZE - 2 * MiB)));
+  const random = new Random(seed);
+  return Array.from({ length: CUTS }, () => MiB + Math.floor(random.next() * (SIZE - 2 * MiB)));
 }
 
 interface Figures {
@@ -104,11 +92,11 @@ function md5Of(chunks: Iterable<Buffer>): string {
 describe('a 256 MiB upload through a connection cut at random offsets', () => {
   it('from a file in one streaming request: identical, and nothing resent but what was in flight', async () => {
     const path = join(dir, 'cut.bin');
-    await pipeline(Readable.from(generate(1)), createWriteStream(path));
+    await pipeline(Readable.from(seededContent(1, SIZE)), createWriteStream(path));
     const figures = await uploadThroughCuts(() => path, undefined, 'cuts/file.bin', 11);
     console.log(`file figures: ${JSON.stringify(figures)}`);
     assert.ok(figures.cuts >= 20, `${figures.cuts} cuts`);
-    assert.equal(figures.md5, md5Of(generate(1)), 'the server has the file');
+    assert.equal(figures.md5, md5Of(seededContent(1, SIZE)), 'the server has the file');
     assert.ok(
       figures.bodyBytesSent <= figures.objectSize + figures.inFlightAtCuts,
       `sent ${figures.bodyBytesSent} bytes; the object is ${figures.objectSize} and ${figures.inFlightAtCuts} were in flight at the cuts`,
@@ -119,14 +107,14 @@ describe('a 256 MiB upload through a connection cut at random offsets', () => {
   it('from a stream in 8 MiB chunks: identical, and at most one chunk resent per cut', async () => {
     const chunk = 8 * MiB;
     const figures = await uploadThroughCuts(
-      () => Readable.from(generate(2)),
+      () => Readable.from(seededContent(2, SIZE)),
       chunk,
       'cuts/stream.bin',
       22,
     );
     console.log(`stream figures: ${JSON.stringify(figures)}`);
     assert.ok(figures.cuts >= 20, `${figures.cuts} cuts`);
-    assert.equal(figures.md5, md5Of(generate(2)));
+    assert.equal(figures.md5, md5Of(seededContent(2, SIZE)));
     assert.ok(
       figures.bodyBytesSent <= figures.objectSize + figures.cuts * chunk,
       `sent ${figures.bodyBytesSent} bytes for ${figures.objectSize} with ${figures.cuts} cuts`,

@@ -13,23 +13,12 @@ import {
   storedBytes,
 } from './harness/gcs.js';
 import { startChunk } from './harness/http.js';
+import { Random } from './harness/random.js';
 import { SpoolProcess } from './harness/spool-process.js';
 
 const bucket = 'test-bucket';
 let spool: SpoolProcess | undefined;
 after(async () => spool?.stop());
-
-/** Seeded PRNG so a failing run can be replayed (the seed is in the test name). */
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
 
 const restart = async () => {
   spool = await spool!.restart();
@@ -39,7 +28,8 @@ const restart = async () => {
 describe('SIGKILL during uploads', () => {
   for (const seed of [1, 2, 3]) {
     it(`multi-chunk upload killed between chunks, mid-chunk and while finalizing (seed ${seed})`, async (t) => {
-      const random = prng(seed);
+      const rng = new Random(seed);
+      const random = () => rng.next();
       spool = await SpoolProcess.start();
       const data = randomData(12 * MiB + 4321);
       const name = `crash/seed-${seed}.bin`;

@@ -16,7 +16,15 @@ import {
   randomData,
   storedBytes,
 } from './harness/gcs.js';
-import { messageOf, send, sendRaw, type RawResponse } from './harness/http.js';
+import {
+  connectionEnding,
+  messageOf,
+  openResponse,
+  send,
+  sendRaw,
+  type RawResponse,
+} from './harness/http.js';
+import { scrape } from './harness/metrics.js';
 import { SpoolProcess } from './harness/spool-process.js';
 
 const bucket = 'test-bucket';
@@ -326,11 +334,55 @@ describe('HTTP-level abuse', () => {
       `GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`,
     );
     assert.match(big, /^HTTP\/1.1 431/);
+    assert.match(big, /larger than 16384 bytes \(spool serve --max-header-size\)/);
     const garbage = await sendRaw(base, 'THIS IS NOT HTTP\r\n\r\n');
     assert.match(garbage, /^HTTP\/1.1 400/);
+    assert.match(garbage, /not a valid HTTP\/1.1 request/);
+    const connectMethod = await sendRaw(
+      base,
+      'CONNECT example.com:443 HTTP/1.1\r\nHost: x\r\n\r\n',
+    );
+    assert.match(connectMethod, /^HTTP\/1.1 405/);
+    assert.match(connectMethod, /not a proxy/);
     const binary = await sendRaw(base, randomData(4096));
     assert.match(binary, /^HTTP\/1.1 400|^$/);
     assert.equal((await send({ method: 'GET', url: `${base}/healthz` })).status, 200);
+  });
+
+  it('a body cut short by the end of its connection gets no answer (no 400: a client would give up) and keeps its aligned prefix', async () => {
+    const uri = await initiate(base, bucket, 'half-closed.bin');
+    const target = new URL(uri);
+    const head = `PUT ${target.pathname}${target.search} HTTP/1.1\r\nHost: x\r\nContent-Range: bytes 0-${4 * CHUNK - 1}/*\r\nContent-Length: ${4 * CHUNK}\r\n\r\n`;
+    const { received } = await connectionEnding(
+      base,
+      Buffer.concat([Buffer.from(head), randomData(CHUNK + 1000)]),
+      { halfClose: true },
+    );
+    assert.equal(received.toString(), '', 'no answer to a request that did not arrive whole');
+    assert.equal(storedBytes(await query(uri)), CHUNK);
+  });
+
+  it('a download abandoned half-way is no error in the server log', async () => {
+    const big = randomData(8 * 1024 * 1024);
+    assert.equal(
+      (await putChunk(await initiate(base, bucket, 'abandoned.bin'), undefined, big)).status,
+      200,
+    );
+    const res = await openResponse({
+      method: 'GET',
+      url: `${base}/storage/v1/b/${bucket}/o/abandoned.bin?alt=media`,
+    });
+    const downloads = async () =>
+      (await scrape(base)).get(
+        'spool_http_requests_total{method="GET",route="object",status="200"}',
+      );
+    const before = await downloads();
+    while (res.received() === 0) await new Promise((r) => setTimeout(r, 10));
+    res.abort();
+    assert.equal(await res.ended, 'cut');
+    // The server counts the request once it has given up on it.
+    while ((await downloads()) === before) await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual(spool.errors(), []);
   });
 
   it('unknown paths and methods get 404 and 405 with a pointer to what exists', async () => {

@@ -1,8 +1,8 @@
 // Object and bucket calls around uploads: metadata, media with Range, listing, deletion, buckets.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { initiate, putChunk, randomData } from './harness/gcs.js';
-import { send } from './harness/http.js';
+import { CHUNK, initiate, putChunk, query, randomData } from './harness/gcs.js';
+import { messageOf, send } from './harness/http.js';
 import { SpoolProcess } from './harness/spool-process.js';
 
 let spool: SpoolProcess;
@@ -202,6 +202,34 @@ describe('buckets', () => {
       (await send({ method: 'GET', url: `${base}/storage/v1/b/made-by-api` })).status,
       404,
     );
+  });
+
+  it('an upload that finishes after its bucket was deleted gets 404, and the session fails for good', async () => {
+    const made = await send({
+      method: 'POST',
+      url: `${base}/storage/v1/b?project=p`,
+      body: JSON.stringify({ name: 'short-lived' }),
+    });
+    assert.equal(made.status, 200);
+    const uri = await initiate(base, 'short-lived', 'late.bin');
+    const data = randomData(CHUNK + 10);
+    assert.equal(
+      (await putChunk(uri, `bytes 0-${CHUNK - 1}/*`, data.subarray(0, CHUNK))).status,
+      308,
+    );
+    // An upload in progress does not keep a bucket from being deleted, as on GCS.
+    assert.equal(
+      (await send({ method: 'DELETE', url: `${base}/storage/v1/b/short-lived` })).status,
+      204,
+    );
+    const late = await putChunk(
+      uri,
+      `bytes ${CHUNK}-${data.length - 1}/${data.length}`,
+      data.subarray(CHUNK),
+    );
+    assert.equal(late.status, 404, late.text());
+    assert.match(messageOf(late), /The specified bucket does not exist/);
+    assert.equal((await query(uri)).status, 404);
   });
 
   it('refuses a bucket resource without a valid name', async () => {

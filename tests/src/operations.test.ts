@@ -18,6 +18,7 @@ import {
   storedBytes,
 } from './harness/gcs.js';
 import { messageOf, send, sendRaw } from './harness/http.js';
+import { scrape } from './harness/metrics.js';
 import { SpoolProcess, repoRoot } from './harness/spool-process.js';
 
 const bucket = 'test-bucket';
@@ -26,23 +27,6 @@ before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'spool-ops-'));
 });
 after(async () => rm(dir, { recursive: true, force: true }));
-
-/** Metric samples by their full name with labels, e.g. `spool_sessions_failed_total{reason="invalid"}`. */
-async function scrape(
-  base: string,
-  headers: Record<string, string> = {},
-): Promise<Map<string, number>> {
-  const res = await send({ method: 'GET', url: `${base}/metrics`, headers });
-  assert.equal(res.status, 200);
-  assert.match(String(res.headers['content-type']), /^text\/plain; version=0.0.4/);
-  const samples = new Map<string, number>();
-  for (const line of res.text().split('\n')) {
-    if (line === '' || line.startsWith('#')) continue;
-    const at = line.lastIndexOf(' ');
-    samples.set(line.slice(0, at), Number(line.slice(at + 1)));
-  }
-  return samples;
-}
 
 async function waitFor(check: () => Promise<boolean>, what: string): Promise<void> {
   for (let i = 0; i < 200; i++) {

@@ -21,6 +21,12 @@ export const uploadFlags: readonly FlagSpec[] = [
     value: 'SIZE',
     help: 'Send in chunks of this size, a multiple of 256KiB (e.g. 8MiB); standard input always goes in chunks, 8MiB unless set.',
   },
+  {
+    name: 'md5',
+    env: 'SPOOL_MD5',
+    kind: 'boolean',
+    help: 'Also compute MD5 and have the server and the result checked against it (CRC32C always is).',
+  },
   { name: 'json', kind: 'boolean', help: 'Print the final object resource as JSON on stdout.' },
   helpFlag,
 ];
@@ -28,7 +34,7 @@ export const uploadFlags: readonly FlagSpec[] = [
 export const uploadUsage = `Usage: spool upload <file|-> gs://BUCKET/OBJECT [flags]
 
 Uploads a file, or standard input (-), through a resumable session, and checks that the object
-the server stores has the size, CRC32C and MD5 of what was read. Interrupted uploads of a file
+the server stores has the size and CRC32C (and with --md5, the MD5) of what was read. Interrupted uploads of a file
 resume where they stopped when the same command runs again. A bearer token comes from
 $SPOOL_TOKEN. Exit status 0 only when the object is stored and matches.
 
@@ -60,6 +66,7 @@ export async function upload(argv: readonly string[]): Promise<number> {
     task = await createUpload(fromStdin ? stdinSource() : from, to, {
       ...connection(values, process.env),
       chunkSize: values['chunk-size'] as number | undefined,
+      md5: values.md5 === true,
       signal: interrupt.signal,
     });
     task.on('progress', (progress) => bar?.update(progress));

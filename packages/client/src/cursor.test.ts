@@ -7,6 +7,9 @@ import { SeekableCursor, StreamCursor, type Cursor } from './cursor.js';
 import { SourceError } from './errors.js';
 import { bytesSource } from './sources.js';
 
+/** The hasher the cursors get: the portable one, with MD5, so that digests compare in full. */
+const hasher = () => new UploadHasher();
+
 /** The bytes as a stream, cut at the given points. */
 function pieces(bytes: Uint8Array, cuts: number[]): AsyncIterator<Uint8Array> {
   return Readable.from(split(bytes, cuts))[Symbol.asyncIterator]();
@@ -61,7 +64,7 @@ describe('StreamCursor', () => {
         fc.integer({ min: 1, max: 3 }),
         fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 30 }),
         async (bytes, cuts, units, keep) => {
-          const cursor = new StreamCursor(pieces(bytes, cuts), units * G);
+          const cursor = new StreamCursor(pieces(bytes, cuts), units * G, hasher);
           const stored = await drive(cursor, keep);
           assert.deepEqual(new Uint8Array(stored), bytes);
           const { size, hashes } = await cursor.digests();
@@ -75,7 +78,7 @@ describe('StreamCursor', () => {
 
   it('holds at most a chunk and 256 KiB, and knows the size only at the end', async () => {
     const bytes = new Uint8Array(3 * G + 5);
-    const cursor = new StreamCursor(pieces(bytes, [G - 1, 2 * G + 7]), G);
+    const cursor = new StreamCursor(pieces(bytes, [G - 1, 2 * G + 7]), G, hasher);
     const first = await cursor.plan();
     assert.deepEqual(first, { start: 0, end: G, final: false });
     assert.equal(cursor.size(), undefined);
@@ -93,7 +96,7 @@ describe('StreamCursor', () => {
 
   it('resumes a session by reading forward to the server offset, and refuses a shorter stream', async () => {
     const bytes = new Uint8Array(2 * G).map((_, i) => i % 251);
-    const cursor = new StreamCursor(pieces(bytes, [1000]), G);
+    const cursor = new StreamCursor(pieces(bytes, [1000]), G, hasher);
     assert.equal(cursor.window().buffered, Infinity);
     await cursor.seek(G + 10);
     const plan = await cursor.plan();
@@ -104,12 +107,12 @@ describe('StreamCursor', () => {
     );
     assert.deepEqual((await cursor.digests()).hashes, new UploadHasher().update(bytes).digests());
 
-    const short = new StreamCursor(pieces(bytes.subarray(0, 10), []), G);
+    const short = new StreamCursor(pieces(bytes.subarray(0, 10), []), G, hasher);
     await assert.rejects(short.seek(11), SourceError);
   });
 
   it('refuses a stream of strings with a message saying why', async () => {
-    const cursor = new StreamCursor(Readable.from(['text'])[Symbol.asyncIterator](), G);
+    const cursor = new StreamCursor(Readable.from(['text'])[Symbol.asyncIterator](), G, hasher);
     await assert.rejects(cursor.plan(), /instead of bytes/);
   });
 });
@@ -122,7 +125,7 @@ describe('SeekableCursor', () => {
         fc.option(fc.integer({ min: 1, max: 3 }), { nil: undefined }),
         fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 30 }),
         async (bytes, units, keep) => {
-          const cursor = new SeekableCursor(bytesSource(bytes), units && units * G);
+          const cursor = new SeekableCursor(bytesSource(bytes), units && units * G, hasher);
           const stored = await drive(cursor, keep);
           assert.deepEqual(new Uint8Array(stored), bytes);
           assert.deepEqual(
@@ -137,7 +140,7 @@ describe('SeekableCursor', () => {
 
   it('re-reads the prefix to hash it when a session resumes past it', async () => {
     const bytes = new Uint8Array(3 * G).map((_, i) => (i * 7) % 256);
-    const cursor = new SeekableCursor(bytesSource(bytes), undefined);
+    const cursor = new SeekableCursor(bytesSource(bytes), undefined, hasher);
     await cursor.seek(2 * G + 3);
     const plan = await cursor.plan();
     assert.deepEqual(plan, { start: 2 * G + 3, end: 3 * G, final: true });
@@ -145,7 +148,11 @@ describe('SeekableCursor', () => {
   });
 
   it('stops with a SourceError when the source is shorter than it said', async () => {
-    const cursor = new SeekableCursor({ size: 10, read: () => [new Uint8Array(4)] }, undefined);
+    const cursor = new SeekableCursor(
+      { size: 10, read: () => [new Uint8Array(4)] },
+      undefined,
+      hasher,
+    );
     const plan = await cursor.plan();
     await assert.rejects(collect(cursor.body(plan).chunks), SourceError);
   });

@@ -1,4 +1,4 @@
-import { CHUNK_GRANULARITY, UploadHasher, type ObjectHasher, type ObjectHashes } from '@spool/core';
+import { CHUNK_GRANULARITY, type ObjectHasher, type UploadChecksums } from '@spool/core';
 import { SourceError } from './errors.js';
 import { chunkEnd, planKnownSize, type RequestPlan } from './plan.js';
 import { PIECE, asBytes, type SeekableSource } from './sources.js';
@@ -22,7 +22,7 @@ export interface Cursor {
   plan(): Promise<RequestPlan>;
   body(plan: RequestPlan): RequestBody;
   /** Size and hashes of the whole object, reading (and hashing) whatever was not read yet. */
-  digests(): Promise<{ size: number; hashes: ObjectHashes }>;
+  digests(): Promise<{ size: number; hashes: UploadChecksums }>;
   /** Stop reading the source (cancels a stream). */
   close(): Promise<void>;
 }
@@ -35,7 +35,7 @@ export class SeekableCursor implements Cursor {
   constructor(
     private readonly source: SeekableSource,
     private readonly chunkSize: number | undefined,
-    createHasher: () => ObjectHasher = () => new UploadHasher(),
+    createHasher: () => ObjectHasher,
   ) {
     this.hasher = createHasher();
   }
@@ -73,7 +73,7 @@ export class SeekableCursor implements Cursor {
     };
   }
 
-  async digests(): Promise<{ size: number; hashes: ObjectHashes }> {
+  async digests(): Promise<{ size: number; hashes: UploadChecksums }> {
     await this.hashTo(this.source.size);
     return { size: this.source.size, hashes: this.hasher.digests() };
   }
@@ -136,7 +136,7 @@ export class StreamCursor implements Cursor {
   constructor(
     private readonly pieces: AsyncIterator<unknown>,
     private readonly chunkSize: number,
-    createHasher: () => ObjectHasher = () => new UploadHasher(),
+    createHasher: () => ObjectHasher,
   ) {
     this.hasher = createHasher();
   }
@@ -213,7 +213,7 @@ export class StreamCursor implements Cursor {
     };
   }
 
-  async digests(): Promise<{ size: number; hashes: ObjectHashes }> {
+  async digests(): Promise<{ size: number; hashes: UploadChecksums }> {
     while (this.pending !== undefined || !this.ended) {
       this.pending = undefined;
       if (!(await this.next())) break;

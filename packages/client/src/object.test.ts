@@ -40,4 +40,12 @@ describe('the object in a final answer', () => {
       `md5Hash x, not ${hashes.md5Hash}`,
     ]);
   });
+
+  it('checks the MD5 only when the client computed one', () => {
+    const crcOnly = { crc32c: hashes.crc32c };
+    assert.deepEqual(integrityProblems({ size: '5', ...hashes }, 5, crcOnly), []);
+    assert.deepEqual(integrityProblems({ size: '5', crc32c: 'AAAAAA==' }, 5, crcOnly), [
+      `crc32c AAAAAA==, not ${hashes.crc32c}`,
+    ]);
+  });
 });

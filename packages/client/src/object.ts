@@ -1,4 +1,4 @@
-import { parseGoogHash, type ObjectHashes } from '@spool/core';
+import { parseGoogHash, type UploadChecksums } from '@spool/core';
 import type { Exchange } from './exchange.js';
 
 /** The object resource GCS answers a finished upload with (64-bit numbers as strings). */
@@ -51,7 +51,7 @@ export function objectFromResponse(exchange: Exchange): ObjectResource | undefin
 export function integrityProblems(
   object: ObjectResource,
   size: number,
-  hashes: ObjectHashes,
+  hashes: UploadChecksums,
 ): string[] {
   const problems: string[] = [];
   if (object.size !== String(size)) problems.push(`size ${object.size}, not ${size}`);
@@ -59,8 +59,12 @@ export function integrityProblems(
   else if (object.crc32c !== hashes.crc32c) {
     problems.push(`crc32c ${object.crc32c}, not ${hashes.crc32c}`);
   }
-  // Composite objects have no MD5; when there is one, it must match.
-  if (object.md5Hash !== undefined && object.md5Hash !== hashes.md5Hash) {
+  // Composite objects have no MD5; when there is one and the client computed one, they must match.
+  if (
+    object.md5Hash !== undefined &&
+    hashes.md5Hash !== undefined &&
+    object.md5Hash !== hashes.md5Hash
+  ) {
     problems.push(`md5Hash ${object.md5Hash}, not ${hashes.md5Hash}`);
   }
   return problems;

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { offsetBeyondPersisted } from '@spool/core';
+import { crc32cMismatch, md5Mismatch, offsetBeyondPersisted } from '@spool/core';
 import { InvalidOptionsError } from './errors.js';
 import {
   RetryBudget,
   backoffDelay,
+  hashMismatch,
   isRetryableNetworkError,
   isRetryableStatus,
   offsetExceedsUploaded,
@@ -28,6 +29,25 @@ describe('retry policy', () => {
     });
     assert.equal(offsetExceedsUploaded(503, 'Service Unavailable'), undefined);
     assert.equal(offsetExceedsUploaded(400, error.message), undefined);
+  });
+
+  it("recognises GCS's hash mismatch 400s, for any hashes, and nothing else", () => {
+    const hash = fc.string({ maxLength: 30 }).filter((h) => !h.includes('"'));
+    fc.assert(
+      fc.property(hash, hash, fc.boolean(), (provided, calculated, crc) => {
+        const error = (crc ? crc32cMismatch : md5Mismatch)(provided, calculated);
+        assert.equal(hashMismatch(error.status, error.message), true);
+        assert.equal(hashMismatch(503, error.message), false);
+      }),
+    );
+    fc.assert(
+      fc.property(fc.string(), (text) => {
+        if (!text.includes("doesn't match calculated"))
+          assert.equal(hashMismatch(400, text), false);
+      }),
+    );
+    const offset = offsetBeyondPersisted(1, 0);
+    assert.equal(hashMismatch(offset.status, offset.message), false);
   });
 
   it('backs off exponentially up to the cap, with at most a second of jitter', () => {

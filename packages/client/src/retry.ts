@@ -91,6 +91,15 @@ export function offsetExceedsUploaded(
 }
 
 /**
+ * GCS's 400 for a final request whose X-Goog-Hash does not match the bytes the server stored
+ * ('Provided CRC32C "…" doesn't match calculated CRC32C "…".', or the MD5 one). The session can
+ * never complete: it holds bytes this client did not send.
+ */
+export function hashMismatch(status: number, body: string): boolean {
+  return status === 400 && /Provided (CRC32C|MD5 hash) "[^"]*" doesn't match calculated/.test(body);
+}
+
+/**
  * Connection errors that are worth retrying at once. Refused connections and failed name lookups
  * are retried only once the server has answered during this upload (a restart, a failover): on
  * the first contact they almost always mean a wrong endpoint, and saying so beats minutes of

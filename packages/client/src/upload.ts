@@ -1,4 +1,6 @@
 import {
+  ChecksumHasher,
+  Md5,
   formatGoogHash,
   parsePersistedRange,
   reconcile,
@@ -48,6 +50,7 @@ import { integrityProblems, objectFromResponse, type ObjectResource } from './ob
 import { validateChunkSize, type RequestPlan } from './plan.js';
 import {
   RetryBudget,
+  hashMismatch,
   isRetryableNetworkError,
   isRetryableStatus,
   offsetExceedsUploaded,
@@ -87,9 +90,11 @@ export interface UploadOptions extends ConnectionOptions {
   readonly connectivity?: Connectivity;
   readonly onProgress?: (progress: Progress) => void;
   /**
-   * Makes the hasher for the object's CRC32C and MD5. The default runs anywhere; Node's entry
-   * uses OpenSSL's MD5, which is faster.
+   * Also compute the object's MD5, send it with the last request and check the server's against
+   * it. CRC32C is always computed and checked; MD5 costs as much CPU again.
    */
+  readonly md5?: boolean;
+  /** Makes the hasher (CRC32C, and MD5 when `md5` is set); Node's entry uses OpenSSL's MD5. */
   readonly createHasher?: () => ObjectHasher;
 }
 
@@ -293,13 +298,16 @@ export class Upload extends Emitter<UploadEvents> {
             retry.deadline,
           );
     const unwatch = this.watchNetwork();
+    const createHasher =
+      this.options.createHasher ??
+      (() => new ChecksumHasher(this.options.md5 ? new Md5() : undefined));
     const cursor = (this.cursor =
       this.source.kind === 'seekable'
-        ? new SeekableCursor(this.source.source, this.options.chunkSize, this.options.createHasher)
+        ? new SeekableCursor(this.source.source, this.options.chunkSize, createHasher)
         : new StreamCursor(
             this.source.pieces,
             this.options.chunkSize ?? DEFAULT_STREAM_CHUNK_SIZE,
-            this.options.createHasher,
+            createHasher,
           ));
     try {
       return await this.loop(cursor);
@@ -576,6 +584,14 @@ export class Upload extends Emitter<UploadEvents> {
         `Data loss: the server has ${exceeds.persisted} byte(s), fewer than the ${exceeds.offset} it reported before this request (it answered ${ex.status} when ${context.what}: ${message}). The upload cannot continue on this session; start a new upload.`,
       );
     }
+    if (hashMismatch(ex.status, message)) {
+      throw new DataLossError(
+        'hash-mismatch',
+        this.handedOver,
+        this.acknowledged,
+        `Data loss: the server refused to create the object because the bytes it holds for this session are not the ones this client sent (it answered ${ex.status} when ${context.what}: ${message}). Another client wrote to the same session, or bytes were corrupted on the way; this session can never complete. Upload again, on a new session. [${redactUrl(this.uri!)}]`,
+      );
+    }
     const error = new HttpError(
       ex.status,
       message,
@@ -654,6 +670,19 @@ export class Upload extends Emitter<UploadEvents> {
   private async finish(cursor: Cursor, object: ObjectResource): Promise<ObjectResource> {
     const { size, hashes } = await cursor.digests();
     const problems = integrityProblems(object, size, hashes);
+    if (problems.length > 0 && this.destination.kind === 'session') {
+      // Someone else has this session's URI, and their upload may be what completed it: a
+      // session this client did not start is never its own to clean up.
+      const { bucket, name, generation } = object;
+      const which =
+        name === undefined ? 'the object' : `gs://${bucket}/${name} generation ${generation}`;
+      throw new DataLossError(
+        'other-writer',
+        size,
+        Number(object.size),
+        `Data loss: this session was completed with an object that is not what this client sent (${problems.join('; ')}): another client with the same session URI completed it first. ${which} was left as it is: if no one else had this session URI, the server stored something else, and it should be deleted. Upload again, on a new session. [${redactUrl(this.uri!)}]`,
+      );
+    }
     if (problems.length > 0) {
       const removed = await this.removeCorrupt(object);
       throw new IntegrityError(

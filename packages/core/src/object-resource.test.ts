@@ -2,10 +2,12 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import {
+  applyMetadataPatch,
   encodeObjectName,
   objectEtag,
   objectResource,
   parseInitiationBody,
+  parseMetadataPatch,
   type InitiationBody,
   type StoredObject,
 } from './object-resource.js';
@@ -245,5 +247,60 @@ describe('objectEtag', () => {
     assert.notEqual(objectEtag({ ...stored, generation: '1700000000000002' }), etag);
     assert.notEqual(objectEtag({ ...stored, metageneration: '2' }), etag);
     assert.equal(objectEtag({ generation: stored.generation, metageneration: '1' }), etag);
+  });
+});
+
+describe('parseMetadataPatch (property-based)', () => {
+  const key = fc.oneof(
+    fc.stringMatching(/^[a-z][a-z0-9-]{0,10}$/),
+    fc.constantFrom('__proto__', 'constructor', 'toString'),
+  );
+  const field = fc.constantFrom(
+    'contentType',
+    'cacheControl',
+    'contentLanguage',
+    'metadata',
+    'name',
+    'size',
+    'md5Hash',
+  );
+
+  it('never throws: any JSON is a patch or a 400 that says what is wrong', () => {
+    const body = fc.oneof(fc.jsonValue(), fc.dictionary(field, fc.jsonValue({ maxDepth: 2 })));
+    fc.assert(
+      fc.property(body, (value) => {
+        const result = parseMetadataPatch(value);
+        if (!result.ok) {
+          assert.equal(result.error.status, 400);
+          assert.notEqual(result.error.message, '');
+        }
+      }),
+    );
+  });
+
+  it('sets, keeps and removes custom metadata keys as the patch says; null clears a field', () => {
+    const metadata = fc.dictionary(key, fc.string({ maxLength: 10 }), { maxKeys: 5 });
+    const changes = fc.dictionary(key, fc.option(fc.string({ maxLength: 10 })), { maxKeys: 5 });
+    fc.assert(
+      fc.property(metadata, changes, fc.boolean(), (current, change, clearType) => {
+        const parsed = parseMetadataPatch({
+          metadata: change,
+          ...(clearType && { contentType: null }),
+        });
+        assert.ok(parsed.ok, parsed.ok ? '' : parsed.error.message);
+        const stored = { contentType: 'text/plain', metadata: current };
+        const next = applyMetadataPatch(stored, parsed.value);
+        const expected = new Map(Object.entries(current));
+        for (const [k, v] of Object.entries(change)) {
+          if (v === null) expected.delete(k);
+          else expected.set(k, v);
+        }
+        assert.deepEqual(
+          next.metadata,
+          expected.size > 0 ? Object.fromEntries(expected) : undefined,
+        );
+        assert.equal(next.contentType, clearType ? undefined : 'text/plain');
+      }),
+    );
   });
 });

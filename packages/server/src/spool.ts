@@ -6,6 +6,7 @@ import { DEFAULT_SESSION_TTL_MS, MAX_OBJECT_SIZE } from '@spool/core';
 import { createHandler } from './app.js';
 import { openDistributed, type DistributedStorage } from './distributed.js';
 import { FaultInjector } from './faults/injector.js';
+import { answerClientError, refuseConnect } from './http/client-error.js';
 import { ensureBucket } from './handlers/buckets.js';
 import { SessionLocks, type Locker } from './locks.js';
 import { jsonLogger, type Logger } from './log.js';
@@ -204,6 +205,10 @@ async function serve(services: Services, options: SpoolOptions): Promise<Running
     server = createServer(serverOptions, handler);
   }
   server.setTimeout(options.idleTimeoutMs);
+  server.on('clientError', (error: NodeJS.ErrnoException, socket) =>
+    answerClientError(error, socket, options),
+  );
+  server.on('connect', (_req, socket) => refuseConnect(socket));
   await new Promise<void>((resolvePromise, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host, () => {

@@ -16,6 +16,8 @@ export interface RawRequest {
   readonly headers?: Record<string, string | number>;
   /** A body sent with Content-Length, or, as an array, chunk by chunk (chunked encoding). */
   readonly body?: Buffer | string | Buffer[];
+  /** Fail once the connection has been silent this long (ms); never by default. */
+  readonly idleTimeoutMs?: number;
 }
 
 /** The error message of an answer: the JSON envelope's message, an XML error's Message and Details, or the plain text. */
@@ -60,6 +62,8 @@ export function send(req: RawRequest): Promise<RawResponse> {
       },
     );
     r.on('error', reject);
+    if (req.idleTimeoutMs !== undefined)
+      r.setTimeout(req.idleTimeoutMs, () => r.destroy(new Error('the connection went silent')));
     if (Array.isArray(req.body)) {
       for (const chunk of req.body) r.write(chunk);
       r.end();
@@ -206,10 +210,13 @@ export function openResponse(req: RawRequest): Promise<StreamedResponse> {
 /**
  * Writes a raw request and reports how the server ended the connection: 'reset' (a TCP RST, seen
  * by the socket as ECONNRESET) or 'closed' (an orderly close), with whatever bytes came first.
+ * With `halfClose`, the client then ends its sending side (what a request cut short by a proxy,
+ * or by a client that gave up writing, looks like).
  */
 export async function connectionEnding(
   url: string,
   raw: Buffer | string,
+  { halfClose = false } = {},
 ): Promise<{ ending: 'reset' | 'closed'; received: Buffer }> {
   const target = new URL(url);
   const socket = connect(Number(target.port), target.hostname);
@@ -221,6 +228,7 @@ export async function connectionEnding(
     socket.once('connect', resolve).once('error', reject),
   );
   socket.write(raw);
+  if (halfClose) socket.end();
   await new Promise((resolve) => socket.once('close', resolve));
   return { ending: code === 'ECONNRESET' ? 'reset' : 'closed', received: Buffer.concat(parts) };
 }

@@ -1,5 +1,6 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { spawn, spawnSync, type ChildProcess, type ChildProcessByStdio } from 'node:child_process';
+import type { Readable } from 'node:stream';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -37,15 +38,108 @@ export interface SpoolProcessOptions {
   readonly env?: Record<string, string>;
 }
 
-/**
- * Runs `node ARGS…` and waits for its first line, `listening on URL`, as `spool serve` prints it
- * (and examples/ do); its stderr is kept (the last 500 lines) to say why when it does not start.
- */
-async function startListening(
-  what: string,
+/** A real `spool serve` process on a free port. */
+export class SpoolProcess {
+  private constructor(
+    readonly url: string,
+    readonly dataDir: string,
+    readonly child: ChildProcess,
+    private ownsDataDir: boolean,
+    private readonly stderrLines: string[],
+    private readonly options: SpoolProcessOptions,
+  ) {}
+
+  static async start(options: SpoolProcessOptions = {}): Promise<SpoolProcess> {
+    const ownsDataDir = options.dataDir === undefined && options.storage === undefined;
+    const dataDir =
+      options.dataDir ?? (ownsDataDir ? await mkdtemp(join(tmpdir(), 'spool-test-')) : '');
+    const child = spawnServe(options, dataDir);
+    const { url, stderrLines } = await listening('spool serve', child);
+    return new SpoolProcess(url, dataDir, child, ownsDataDir, stderrLines, options);
+  }
+
+  get stderr(): string {
+    return this.stderrLines.join('\n');
+  }
+
+  /** The process's resident memory (bytes) and open file descriptors, from /proc (Linux). */
+  async resources(): Promise<{ rss: number; fds: number }> {
+    const pid = this.child.pid!;
+    const status = await readFile(`/proc/${pid}/status`, 'utf8');
+    const kib = Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1]);
+    return { rss: kib * 1024, fds: (await readdir(`/proc/${pid}/fd`)).length };
+  }
+
+  /** The lines the server logged at level error (of the last 500 lines). */
+  errors(): string[] {
+    return this.stderrLines.filter((line) => line.includes('"level":"error"'));
+  }
+
+  /** SIGKILL: no chance to flush or clean up. */
+  async kill(): Promise<void> {
+    await this.signal('SIGKILL');
+  }
+
+  signal(signal: NodeJS.Signals): Promise<void> {
+    return stopChild(this.child, signal);
+  }
+
+  /** Sends a signal that does not end the process (SIGHUP: reload). */
+  notify(signal: NodeJS.Signals): void {
+    this.child.kill(signal);
+  }
+
+  /** A new process on the same data directory or storage (the URL changes: a new port). */
+  async restart(): Promise<SpoolProcess> {
+    await this.kill();
+    const next = await SpoolProcess.start(
+      this.options.storage ? this.options : { ...this.options, dataDir: this.dataDir },
+    );
+    // The new process's stop() removes the data directory this one created.
+    next.ownsDataDir = this.ownsDataDir;
+    return next;
+  }
+
+  /**
+   * SIGKILLs this process, then starts one on the same data and SIGKILLs it too after `ms`,
+   * whether it has finished starting (recovery) or not.
+   */
+  async crashDuringStart(ms: number): Promise<void> {
+    await this.kill();
+    const child = spawnServe(this.options, this.dataDir);
+    child.stdout.resume();
+    child.stderr.resume();
+    const exited = new Promise((r) => child.once('exit', r));
+    await Promise.race([exited, new Promise((r) => setTimeout(r, ms))]);
+    child.kill('SIGKILL');
+    await exited;
+  }
+
+  /** Stops the process and removes the data directory if the harness created it. */
+  async stop(): Promise<void> {
+    await this.signal('SIGTERM');
+    if (this.ownsDataDir) await rm(this.dataDir, { recursive: true, force: true });
+  }
+}
+
+function spawnServe(
+  options: SpoolProcessOptions,
+  dataDir: string,
+): ChildProcessByStdio<null, Readable, Readable> {
+  const args = [spoolBin, 'serve', '--port', '0', '--log-level', 'warn'];
+  if (options.storage)
+    args.push('--metadata', options.storage.metadata, '--blobs', options.storage.blobs);
+  else args.push('--data', dataDir);
+  for (const b of options.buckets ?? ['test-bucket']) args.push('--bucket', b);
+  args.push(...(options.args ?? []));
+  return spawnNode(args, options);
+}
+
+/** `node ARGS…`, its output piped, killed with the test process if still running then. */
+function spawnNode(
   args: readonly string[],
-  options: { readonly cwd?: string; readonly env?: Record<string, string> } = {},
-): Promise<{ child: ChildProcess; url: string; stderrLines: string[] }> {
+  options: { readonly cwd?: string | undefined; readonly env?: Record<string, string> | undefined },
+): ChildProcessByStdio<null, Readable, Readable> {
   const child = spawn(process.execPath, args, {
     cwd: options.cwd,
     env: { ...process.env, ...options.env },
@@ -53,6 +147,17 @@ async function startListening(
   });
   running.add(child);
   child.once('exit', () => running.delete(child));
+  return child;
+}
+
+/**
+ * Waits for a server's first line, `listening on URL` (as `spool serve` and examples/ print it),
+ * keeping its last 500 lines of stderr to say why when it does not start.
+ */
+async function listening(
+  what: string,
+  child: ChildProcessByStdio<null, Readable, Readable>,
+): Promise<{ url: string; stderrLines: string[] }> {
   const stderrLines: string[] = [];
   createInterface({ input: child.stderr }).on('line', (line) => {
     stderrLines.push(line);
@@ -75,10 +180,10 @@ async function startListening(
       reject(new Error(`${what} exited with ${code}:\n${stderrLines.join('\n')}`));
     });
   });
-  return { child, url, stderrLines };
+  return { url, stderrLines };
 }
 
-/** Stops a child the harness started, and waits until it is gone. */
+/** Signals a child the harness started, and waits until it is gone. */
 async function stopChild(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise((r) => child.once('exit', r));
@@ -96,9 +201,8 @@ export class NodeServer {
   ) {}
 
   static async start(script: string, env: Record<string, string> = {}): Promise<NodeServer> {
-    const { child, url } = await startListening(script, [join(repoRoot, script)], {
-      env: { PORT: '0', ...env },
-    });
+    const child = spawnNode([join(repoRoot, script)], { env: { PORT: '0', ...env } });
+    const { url } = await listening(script, child);
     return new NodeServer(url, child);
   }
 
@@ -117,62 +221,4 @@ export function runSpool(args: readonly string[]): {
   delete env['SPOOL_ENDPOINT'];
   delete env['STORAGE_EMULATOR_HOST'];
   return spawnSync(process.execPath, [spoolBin, ...args], { encoding: 'utf8', env });
-}
-
-/** A real `spool serve` process on a free port. */
-export class SpoolProcess {
-  private constructor(
-    readonly url: string,
-    readonly dataDir: string,
-    readonly child: ChildProcess,
-    private readonly ownsDataDir: boolean,
-    private readonly stderrLines: string[],
-    private readonly options: SpoolProcessOptions,
-  ) {}
-
-  static async start(options: SpoolProcessOptions = {}): Promise<SpoolProcess> {
-    const ownsDataDir = options.dataDir === undefined && options.storage === undefined;
-    const dataDir =
-      options.dataDir ?? (ownsDataDir ? await mkdtemp(join(tmpdir(), 'spool-test-')) : '');
-    const args = [spoolBin, 'serve', '--port', '0', '--log-level', 'warn'];
-    if (options.storage)
-      args.push('--metadata', options.storage.metadata, '--blobs', options.storage.blobs);
-    else args.push('--data', dataDir);
-    for (const b of options.buckets ?? ['test-bucket']) args.push('--bucket', b);
-    args.push(...(options.args ?? []));
-    const { child, url, stderrLines } = await startListening('spool serve', args, options);
-    return new SpoolProcess(url, dataDir, child, ownsDataDir, stderrLines, options);
-  }
-
-  get stderr(): string {
-    return this.stderrLines.join('\n');
-  }
-
-  /** SIGKILL: no chance to flush or clean up. */
-  async kill(): Promise<void> {
-    await this.signal('SIGKILL');
-  }
-
-  signal(signal: NodeJS.Signals): Promise<void> {
-    return stopChild(this.child, signal);
-  }
-
-  /** Sends a signal that does not end the process (SIGHUP: reload). */
-  notify(signal: NodeJS.Signals): void {
-    this.child.kill(signal);
-  }
-
-  /** A new process on the same data directory or storage (the URL changes: a new port). */
-  async restart(): Promise<SpoolProcess> {
-    await this.kill();
-    return SpoolProcess.start(
-      this.options.storage ? this.options : { ...this.options, dataDir: this.dataDir },
-    );
-  }
-
-  /** Stops the process and removes the data directory if the harness created it. */
-  async stop(): Promise<void> {
-    await this.signal('SIGTERM');
-    if (this.ownsDataDir) await rm(this.dataDir, { recursive: true, force: true });
-  }
 }

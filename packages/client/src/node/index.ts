@@ -6,7 +6,7 @@ import type { ObjectResource } from '../object.js';
 import type { UploadSource } from '../sources.js';
 import { Upload, type UploadOptions } from '../upload.js';
 import { fileSource } from './file-source.js';
-import { NativeObjectHasher } from './hasher.js';
+import { nodeHasher } from './hasher.js';
 import { FileStateStore } from './state-store.js';
 import { NodeHttpTransport } from './transport.js';
 
@@ -15,7 +15,7 @@ export { fileSource } from './file-source.js';
 export { FileStateStore, defaultCacheDir } from './state-store.js';
 export { NodeHttpTransport } from './transport.js';
 export { stdinSource } from './stdin.js';
-export { NativeObjectHasher } from './hasher.js';
+export { nodeHasher } from './hasher.js';
 
 /** What Node's `upload` takes: a file path, a Node Readable, or anything @spool/client does. */
 export type NodeUploadSource = string | Readable | UploadSource;
@@ -45,7 +45,7 @@ export async function createUpload(
   return new Upload(opened, destination, {
     ...options,
     transport: options.transport ?? defaultTransport(),
-    createHasher: options.createHasher ?? (() => new NativeObjectHasher()),
+    createHasher: options.createHasher ?? (() => nodeHasher(options.md5 ?? false)),
     stateStore:
       options.stateStore === null ? undefined : (options.stateStore ?? new FileStateStore()),
   });

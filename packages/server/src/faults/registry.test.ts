@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import { FAULT_METHODS } from './methods.js';
 import { MAX_INSTRUCTIONS, RetryTests, parseRetryTestRequest } from './registry.js';
 
 let counter = 0;
@@ -145,5 +147,47 @@ describe('RetryTests', () => {
     assert.match(third.error.message, /DELETE \/retry_test\/\{id\}/);
     tests.delete(id);
     assert.ok(tests.create({ instructions: { 'storage.objects.get': [] } }).ok);
+  });
+});
+
+describe('parseRetryTestRequest (property-based)', () => {
+  const instruction = fc.oneof(
+    fc.constantFrom('return-503', 'return-reset-connection', 'stall-for-1s-after-1K'),
+    fc.stringMatching(/^(return|stall|reset)-[a-z0-9-]{0,20}$/),
+    fc.string({ unit: 'binary', maxLength: 30 }),
+  );
+  const body = fc.oneof(
+    fc.jsonValue(),
+    fc.record(
+      {
+        instructions: fc.oneof(
+          fc.dictionary(
+            fc.oneof(fc.constantFrom(...FAULT_METHODS), fc.string({ maxLength: 20 })),
+            fc.oneof(fc.array(instruction, { maxLength: 60 }), fc.jsonValue()),
+            { maxKeys: 4 },
+          ),
+          fc.jsonValue(),
+        ),
+        transport: fc.oneof(fc.constantFrom('HTTP', 'http', 'GRPC'), fc.jsonValue()),
+      },
+      { requiredKeys: [] },
+    ),
+  );
+
+  it('never throws: any JSON gets queues or a 400 that says what to send', () => {
+    fc.assert(
+      fc.property(body, (value) => {
+        const result = parseRetryTestRequest(value);
+        if (result.ok) {
+          const total = [...result.value.values()].reduce((n, q) => n + q.length, 0);
+          assert.ok(total <= MAX_INSTRUCTIONS);
+          for (const method of result.value.keys())
+            assert.ok((FAULT_METHODS as readonly string[]).includes(method));
+        } else {
+          assert.equal(result.error.status, 400);
+          assert.notEqual(result.error.message, '');
+        }
+      }),
+    );
   });
 });

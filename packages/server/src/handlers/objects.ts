@@ -159,7 +159,17 @@ export async function downloadObject(
   ctx.res.setHeader('content-length', end - start + 1);
   const fault = ctx.faults.download(start, end - start + 1);
   if (fault) await writeBodyWithFault(ctx.res, stream as AsyncIterable<Uint8Array>, fault);
-  else await pipeline(stream, ctx.res);
+  else await pipeline(stream, ctx.res).catch((error: unknown) => clientWentAway(ctx, error));
+}
+
+/** A client that closes its connection in the middle of a download is no failure of ours. */
+function clientWentAway(ctx: Context, error: unknown): void {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (ctx.res.destroyed && code === 'ERR_STREAM_PREMATURE_CLOSE') {
+    ctx.logFields['aborted'] = true;
+    return;
+  }
+  throw error;
 }
 
 /** `DELETE /storage/v1/b/{bucket}/o/{object}` (and the XML API's DELETE). */

@@ -1,4 +1,4 @@
-import { open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BlobState, BlobStore, BlobWriter, WriterStart } from './types.js';
 import { BufferAllowance } from '../buffer-allowance.js';
@@ -81,9 +81,24 @@ export class FsBlobStore implements BlobStore {
     await removeDurable(this.pathOf(blobId));
   }
 
-  /** A crash leaves one-shot blobs in the tmp directory, which the server clears at start. */
+  /**
+   * Crash leftovers go at start instead (`removeUnlisted`): a crash is the only way to leave
+   * them, and every crash is followed by a start.
+   */
   removeOrphans(): Promise<number> {
     return Promise.resolve(0);
+  }
+
+  /** Deletes every blob not in `keep`; returns how many. Only while nothing writes blobs. */
+  async removeUnlisted(keep: ReadonlySet<string>): Promise<number> {
+    let removed = 0;
+    for (const blobId of await readdir(this.dir)) {
+      if (keep.has(blobId)) continue;
+      await rm(this.pathOf(blobId), { force: true });
+      removed++;
+    }
+    if (removed > 0) await syncDir(this.dir);
+    return removed;
   }
 
   async close(): Promise<void> {}
@@ -111,6 +126,8 @@ class FileBlobWriter implements BlobWriter {
   private failure: Error | undefined;
   private waiters: (() => void)[] = [];
   private closed = false;
+  /** The end of what the last commit made durable (or of what the file held at the start). */
+  private committed: number;
 
   constructor(
     private readonly handle: FileHandle,
@@ -118,6 +135,7 @@ class FileBlobWriter implements BlobWriter {
     private readonly options: WriterOptions,
   ) {
     this.position = offset;
+    this.committed = offset;
   }
 
   /** A failed background write surfaces on the next call. */
@@ -194,6 +212,7 @@ class FileBlobWriter implements BlobWriter {
       throw new Error(`cannot commit ${offset} bytes: only ${this.position} were written`);
     if (final && offset < this.position) await this.handle.truncate(offset);
     await this.handle.datasync();
+    this.committed = offset;
     if (this.options.newFileDir !== undefined) {
       await syncDir(this.options.newFileDir);
       this.options.newFileDir = undefined;
@@ -207,6 +226,10 @@ class FileBlobWriter implements BlobWriter {
 
   async abandon(): Promise<void> {
     await this.drain().catch(() => undefined);
+    // Bytes past the last commit were never acknowledged; on a full disk their space matters.
+    // (A write that failed half-way may have left more than `position` says.)
+    if (!this.closed && !this.options.discard)
+      await this.handle.truncate(this.committed).catch(() => undefined);
     await this.close();
     await this.options.discard?.();
   }

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, opendir, readFile, readdir, rm, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
+  bucketNotFound,
   compareNames,
   preconditionFailed,
   preconditionsHold,
@@ -45,6 +46,9 @@ export class FsMetadataStore implements MetadataStore {
   private readonly openSessions = new Map<string, number>();
   /** Sorted object names per bucket, built on the first listing of that bucket. */
   private readonly nameIndex = new Map<string, Promise<string[]>>();
+  /** Commits in progress per bucket, and deletions of buckets (which commits wait for). */
+  private readonly commits = new InFlight();
+  private readonly deleting = new Map<string, Promise<void>>();
 
   constructor(
     private readonly root: string,
@@ -119,13 +123,22 @@ export class FsMetadataStore implements MetadataStore {
   async deleteBucket(name: string): Promise<'deleted' | 'not-found' | 'not-empty'> {
     return this.objectLocks.run(`bucket:${name}`, async () => {
       if (!(await this.getBucket(name))) return 'not-found';
-      const objects = join(this.bucketDir(name), 'objects');
-      if ((await readdir(objects)).length > 0) return 'not-empty';
-      await removeDurable(join(this.bucketDir(name), 'bucket.json'));
-      await rmdir(objects);
-      await rmdir(this.bucketDir(name));
-      this.nameIndex.delete(name);
-      return 'deleted';
+      // No object may appear while the bucket goes: commits in progress end first, new ones wait.
+      let settled!: () => void;
+      this.deleting.set(name, new Promise((resolve) => (settled = resolve)));
+      try {
+        await this.commits.idle(name);
+        const objects = join(this.bucketDir(name), 'objects');
+        if ((await readdir(objects)).length > 0) return 'not-empty';
+        await removeDurable(join(this.bucketDir(name), 'bucket.json'));
+        await rmdir(objects);
+        await rmdir(this.bucketDir(name));
+        this.nameIndex.delete(name);
+        return 'deleted';
+      } finally {
+        this.deleting.delete(name);
+        settled();
+      }
     });
   }
 
@@ -164,6 +177,25 @@ export class FsMetadataStore implements MetadataStore {
       if (!entry.name.endsWith('.json')) continue;
       const session = await readJsonIfExists<SessionRecord>(join(dir.path, entry.name), readText);
       if (session) yield session;
+    }
+  }
+
+  /** Every object record of every bucket, read one at a time. */
+  async *allObjects(): AsyncIterable<ObjectRecord> {
+    for (const bucket of await readdir(join(this.root, 'buckets'))) {
+      let dir;
+      try {
+        dir = await opendir(join(this.bucketDir(bucket), 'objects'));
+      } catch (error) {
+        // A bucket whose deletion a crash interrupted: it has no objects.
+        if (isNotFound(error)) continue;
+        throw error;
+      }
+      for await (const entry of dir) {
+        if (!entry.name.endsWith('.json')) continue;
+        const object = await readJsonIfExists<ObjectRecord>(join(dir.path, entry.name), readText);
+        if (object) yield object;
+      }
     }
   }
 
@@ -242,20 +274,38 @@ export class FsMetadataStore implements MetadataStore {
     return this.objectLocks.run(`object:${draft.bucket}/${draft.name}`, async () => {
       const current = await this.getObject(draft.bucket, draft.name);
       let outcome: CompleteResult;
-      if (!preconditionsHold(preconditions, current)) {
+      if (current?.blobId === draft.blobId) {
+        // This upload's object is there already: the session record could not be written after
+        // it (the disk was full), and the client asks again. Its preconditions held back then.
+        outcome = { ok: true, object: current, replaced: undefined };
+      } else if (!preconditionsHold(preconditions, current)) {
         outcome = { ok: false, error: preconditionFailed() };
       } else {
         const object: ObjectRecord = {
           ...draft,
           generation: this.generations.next(current?.generation),
         };
-        await writeFileAtomic(
-          this.tmpDir,
-          this.objectPath(object.bucket, object.name),
-          JSON.stringify(object),
-        );
-        await this.updateIndex(object.bucket, object.name, true);
-        outcome = { ok: true, object, replaced: current };
+        while (this.deleting.has(object.bucket)) await this.deleting.get(object.bucket);
+        const written = await this.commits.run(object.bucket, async () => {
+          try {
+            await writeFileAtomic(
+              this.tmpDir,
+              this.objectPath(object.bucket, object.name),
+              JSON.stringify(object),
+            );
+            return true;
+          } catch (error) {
+            // The bucket's directory is gone: the bucket was deleted while the upload went on.
+            if (isNotFound(error) && !(await this.getBucket(object.bucket))) return false;
+            throw error;
+          }
+        });
+        if (written) {
+          await this.updateIndex(object.bucket, object.name, true);
+          outcome = { ok: true, object, replaced: current };
+        } else {
+          outcome = { ok: false, error: bucketNotFound() };
+        }
       }
       await then(outcome);
       return outcome;
@@ -296,7 +346,8 @@ export class FsMetadataStore implements MetadataStore {
 
   /**
    * The data directory keeps no list of released blobs: the handlers delete them right after the
-   * object record changes, and a crash in between leaves the file behind.
+   * object record changes, and what a crash in between leaves behind goes at the next start
+   * (`recoverFsStore`).
    */
   deleteReleasedBlobs(): Promise<number> {
     return Promise.resolve(0);
@@ -328,4 +379,34 @@ function lowerBound(names: string[], name: string): number {
 
 function* iterateFrom(names: string[], from: string): Iterable<string> {
   for (let i = lowerBound(names, from); i < names.length; i++) yield names[i]!;
+}
+
+/** Counts tasks in progress per key, so that something can wait until a key has none. */
+class InFlight {
+  private readonly counts = new Map<string, number>();
+  private readonly waiters = new Map<string, (() => void)[]>();
+
+  async run<T>(key: string, task: () => Promise<T>): Promise<T> {
+    this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
+    try {
+      return await task();
+    } finally {
+      const left = this.counts.get(key)! - 1;
+      if (left > 0) this.counts.set(key, left);
+      else {
+        this.counts.delete(key);
+        for (const wake of this.waiters.get(key) ?? []) wake();
+        this.waiters.delete(key);
+      }
+    }
+  }
+
+  idle(key: string): Promise<void> {
+    if (!this.counts.has(key)) return Promise.resolve();
+    return new Promise((resolve) => {
+      const list = this.waiters.get(key) ?? [];
+      list.push(resolve);
+      this.waiters.set(key, list);
+    });
+  }
 }

@@ -12,13 +12,17 @@ export interface RecoveryReport {
   completed: number;
   expired: number;
   lost: number;
+  /** Blobs nothing referred to any more: what a crash left between two steps. */
+  leftovers: number;
 }
 
 /**
  * Brings every session back in line with its data after a crash, before the server takes
  * requests. The session record is the truth about what was acknowledged; data past it was never
  * acknowledged and is dropped. A session whose completion was interrupted after its object was
- * stored is marked final.
+ * stored is marked final. Then every blob belongs to an object or to an active session; any
+ * other is what a crash left between two steps (the data of an object replaced or deleted just
+ * before, a one-request upload stored but not yet committed) and is deleted.
  */
 export async function recoverFsStore(
   metadata: FsMetadataStore,
@@ -33,8 +37,10 @@ export async function recoverFsStore(
     completed: 0,
     expired: 0,
     lost: 0,
+    leftovers: 0,
   };
   await metadata.clearTmp();
+  const inUse = new Set<string>();
   for await (const session of metadata.allSessions()) {
     report.sessions++;
     if (session.expiresAt <= now) {
@@ -53,6 +59,7 @@ export async function recoverFsStore(
       report.completed++;
       continue;
     }
+    inUse.add(session.blobId);
     const size = await blobs.size(session.blobId);
     if (size === undefined && session.persisted > 0) {
       log.error('session data missing', {
@@ -89,6 +96,8 @@ export async function recoverFsStore(
       report.rehashed++;
     }
   }
+  for await (const object of metadata.allObjects()) inUse.add(object.blobId);
+  report.leftovers = await blobs.removeUnlisted(inUse);
   return report;
 }
 

@@ -3,7 +3,7 @@ import type { HashState } from '@spool/core';
 import { BoundaryHasher, type HashPoints } from './boundary-hasher.js';
 
 // Hashing is the most expensive thing Spool does with an upload's bytes (MD5 alone costs two
-// seconds of CPU a GiB). Past its first MiB, an upload is hashed on a thread of its own so that
+// seconds of CPU a GiB). Past its first 256 KiB, an upload is hashed on a thread of its own so that
 // the thread serving requests only copies bytes, and two cores work at once; small uploads are
 // hashed in place, where passing them to the thread would cost more than hashing them.
 
@@ -28,7 +28,7 @@ type FromHashWorker =
     };
 
 /** Bytes an upload hashes in place before it moves to the hashing thread. */
-const INLINE_BYTES = 1024 * 1024;
+const INLINE_BYTES = 256 * 1024;
 
 /** Bytes gathered before they are posted to the thread: few messages, little held per upload. */
 const BATCH_BYTES = 128 * 1024;
