@@ -35,8 +35,13 @@ export default tseslint.config(
     },
   },
   {
-    // The core, and the client's universal entry point (everything but src/node), run in browsers.
-    files: ['packages/core/src/**/*.ts', 'packages/client/src/**/*.ts'],
+    // The core, the client's universal and browser entry points (everything but src/node) and
+    // the upload page run in browsers.
+    files: [
+      'packages/core/src/**/*.ts',
+      'packages/client/src/**/*.ts',
+      'packages/upload-page/src/**/*.ts',
+    ],
     ignores: ['**/*.test.ts', 'packages/client/src/node/**'],
     rules: {
       'no-restricted-imports': [
@@ -63,5 +68,9 @@ export default tseslint.config(
     files: ['**/*.js', '**/*.mjs'],
     extends: [tseslint.configs.disableTypeChecked],
     languageOptions: { globals: globals.node },
+  },
+  {
+    files: ['examples/*/app.js'],
+    languageOptions: { globals: globals.browser },
   },
 );

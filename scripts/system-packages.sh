@@ -3,8 +3,9 @@
 # machines start without them). Developers without root install them once themselves.
 set -euo pipefail
 # PostgreSQL and Ceph (monitor, OSD, RADOS gateway) for the distributed-mode suites: see
-# scripts/services/. curl is how ceph.sh sees the gateway answer.
-packages=(rclone openssl postgresql ceph-mon ceph-osd radosgw ceph-common curl)
+# scripts/services/. curl is how ceph.sh sees the gateway answer. Chromium for the browser suite
+# (tests/src/browser/), driven by playwright-core.
+packages=(rclone openssl postgresql ceph-mon ceph-osd radosgw ceph-common curl chromium)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 [ ${#missing[@]} -eq 0 ] && exit 0

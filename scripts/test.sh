@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-npx tsc -b
+npm run --silent build
 npm run --silent lint
 bash scripts/system-packages.sh
 

@@ -1,24 +1,16 @@
 // `spool sign`: a URL it prints is accepted by a server that trusts the key, for exactly the
 // request it was signed for.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { send } from './harness/http.js';
-import { SpoolProcess, repoRoot, spoolBin } from './harness/spool-process.js';
+import { SpoolProcess, repoRoot, runSpool } from './harness/spool-process.js';
 
 const keyFile = `${repoRoot}/tests/fixtures/conformance/test_service_account.not-a-test.json`;
 let spool: SpoolProcess;
 let dir: string;
-
-function spool_(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const env = { ...process.env };
-  delete env['SPOOL_ENDPOINT'];
-  delete env['STORAGE_EMULATOR_HOST'];
-  return spawnSync(process.execPath, [spoolBin, ...args], { encoding: 'utf8', env });
-}
 
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'spool-sign-'));
@@ -39,7 +31,7 @@ before(async () => {
 
 describe('spool sign', () => {
   it('a resumable URL signed with a service account key starts a session without any other credential', async () => {
-    const out = spool_([
+    const out = runSpool([
       'sign',
       '--resumable',
       '--key',
@@ -63,7 +55,7 @@ describe('spool sign', () => {
   });
 
   it('an HMAC-signed PUT URL uploads, and only with PUT', async () => {
-    const out = spool_([
+    const out = runSpool([
       'sign',
       '--method',
       'put',
@@ -91,7 +83,7 @@ describe('spool sign', () => {
       [['sign', '--key', '/nonexistent/key.json', 'gs://b/o'], /Cannot read signing key/],
     ];
     for (const [args, message] of cases) {
-      const out = spool_(args);
+      const out = runSpool(args);
       assert.notEqual(out.status, 0, args.join(' '));
       assert.match(out.stderr, message, args.join(' '));
     }

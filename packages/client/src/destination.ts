@@ -4,13 +4,20 @@ import { InvalidOptionsError } from './errors.js';
 /** GCS itself. */
 export const DEFAULT_ENDPOINT = 'https://storage.googleapis.com';
 
-/** Where an upload goes: an object in a bucket, or a session someone else started. */
+/**
+ * Where an upload goes: an object in a bucket, a session someone else started, or a V4 signed
+ * URL that starts one (`spool sign --resumable`, or any GCS signer with action "resumable").
+ */
 export type Destination =
-  string | { readonly bucket: string; readonly object: string } | { readonly sessionUri: string };
+  | string
+  | { readonly bucket: string; readonly object: string }
+  | { readonly sessionUri: string }
+  | { readonly signedUrl: string };
 
 export type ResolvedDestination =
   | { readonly kind: 'object'; readonly bucket: string; readonly object: string }
-  | { readonly kind: 'session'; readonly sessionUri: string };
+  | { readonly kind: 'session'; readonly sessionUri: string }
+  | { readonly kind: 'signed'; readonly signedUrl: string };
 
 /** `gs://BUCKET/OBJECT` → bucket and object name (which may contain slashes). */
 export function parseObjectUrl(url: string): { bucket: string; object: string } {
@@ -37,14 +44,27 @@ export function parseBucketUrl(url: string): { bucket: string; prefix: string } 
 export function resolveDestination(destination: Destination): ResolvedDestination {
   if (typeof destination === 'string') return { kind: 'object', ...parseObjectUrl(destination) };
   if ('sessionUri' in destination) {
-    if (!/^https?:\/\//i.test(destination.sessionUri)) {
+    return { kind: 'session', sessionUri: absoluteUrl('session URI', destination.sessionUri) };
+  }
+  if ('signedUrl' in destination) {
+    const signedUrl = absoluteUrl('signed URL', destination.signedUrl);
+    if (!/[?&]X-Goog-Signature=/i.test(signedUrl)) {
       throw new InvalidOptionsError(
-        `The session URI must be an absolute http(s) URL; got "${destination.sessionUri.slice(0, 80)}".`,
+        'The signed URL has no X-Goog-Signature: sign it for a resumable upload (spool sign --resumable, or action "resumable" in a GCS library).',
       );
     }
-    return { kind: 'session', sessionUri: destination.sessionUri };
+    return { kind: 'signed', signedUrl };
   }
   return { kind: 'object', ...checkNames(destination.bucket, destination.object) };
+}
+
+function absoluteUrl(what: string, url: string): string {
+  if (!/^https?:\/\//i.test(url)) {
+    throw new InvalidOptionsError(
+      `The ${what} must be an absolute http(s) URL; got "${url.slice(0, 80)}".`,
+    );
+  }
+  return url;
 }
 
 function checkNames(bucket: string, object: string): { bucket: string; object: string } {
@@ -90,4 +110,8 @@ export const urls = {
   object: (endpoint: string, bucket: string, object: string) =>
     `${endpoint}/storage/v1/b/${enc(bucket)}/o/${enc(object)}`,
   objects: (endpoint: string, bucket: string) => `${endpoint}/storage/v1/b/${enc(bucket)}/o`,
+  buckets: (endpoint: string) => `${endpoint}/storage/v1/b`,
+  /** Where an object's bytes are served (its mediaLink). */
+  media: (endpoint: string, bucket: string, object: string) =>
+    `${endpoint}/download/storage/v1/b/${enc(bucket)}/o/${enc(object)}?alt=media`,
 };

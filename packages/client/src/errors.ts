@@ -11,7 +11,8 @@ export type UploadErrorCode =
   | 'integrity'
   | 'session-gone'
   | 'gave-up'
-  | 'source';
+  | 'source'
+  | 'cancelled';
 
 export class UploadError extends Error {
   constructor(
@@ -121,7 +122,17 @@ export class SourceError extends UploadError {
   }
 }
 
-/** A session URI is a capability: error messages show only the start of its upload_id. */
+/** `cancel()` ended the upload; its session was cancelled on the server. */
+export class CancelledError extends UploadError {
+  constructor(message: string) {
+    super('cancelled', message);
+  }
+}
+
+/**
+ * A session URI and a signed URL are capabilities: error messages show only the start of the
+ * upload_id or of the signature.
+ */
 export function redactUrl(url: string): string {
-  return url.replace(/([?&]upload_id=)([^&]{6})[^&]*/, '$1$2…');
+  return url.replace(/([?&](?:upload_id|X-Goog-Signature)=)([^&]{6})[^&]*/gi, '$1$2…');
 }

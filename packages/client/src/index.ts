@@ -3,7 +3,9 @@
 // node:http and a resume store on disk.
 export * from './errors.js';
 export * from './destination.js';
+export { signedUrlObject } from './initiation.js';
 export * from './connection.js';
+export * from './connectivity.js';
 export * from './transport.js';
 export * from './sources.js';
 export * from './state-store.js';

@@ -128,6 +128,20 @@ describe('RetryBudget', () => {
     assert.equal(budget.failure(1), 20);
   });
 
+  it('failures while offline spend no budget, and their waits grow to the longest', () => {
+    const budget = new RetryBudget(
+      retryPolicy({ retries: 1, initialDelay: 10, maxDelay: 80 }),
+      () => 0,
+    );
+    const waits = Array.from({ length: 6 }, () => budget.offlineFailure());
+    assert.deepEqual(waits, [10, 20, 40, 80, 80, 80]);
+    assert.equal(budget.failed, 6);
+    assert.equal(budget.failure(), 80, 'one failure online is still allowed');
+    assert.equal(budget.failure(), undefined);
+    budget.progress();
+    assert.equal(budget.offlineFailure(), 10, 'progress starts the waits again');
+  });
+
   it('with retries off, the first failure ends it', () => {
     const budget = new RetryBudget(retryPolicy({ retries: 0 }));
     assert.equal(budget.failure(), undefined);

@@ -118,6 +118,8 @@ export function isRetryableNetworkError(errno: string | undefined, contacted: bo
 export class RetryBudget {
   private failures = 0;
   private total = 0;
+  /** Failures while offline since the last progress: they lengthen the waits, nothing more. */
+  private offline = 0;
 
   constructor(
     private readonly policy: RetryPolicy,
@@ -136,6 +138,7 @@ export class RetryBudget {
 
   progress(): void {
     this.failures = 0;
+    this.offline = 0;
   }
 
   /**
@@ -146,6 +149,22 @@ export class RetryBudget {
     this.failures++;
     this.total++;
     if (this.failures > this.policy.retries) return undefined;
-    return Math.max(backoffDelay(this.failures, this.policy, this.random), retryAfter ?? 0);
+    return this.delay(retryAfter);
+  }
+
+  /**
+   * Records a failure while the device is offline. Waiting for the network is not the server
+   * failing, so it spends no budget and never ends the upload; the waits still grow, up to the
+   * longest.
+   */
+  offlineFailure(retryAfter?: number): number {
+    this.offline++;
+    this.total++;
+    return this.delay(retryAfter);
+  }
+
+  private delay(retryAfter: number | undefined): number {
+    const attempt = this.failures + this.offline;
+    return Math.max(backoffDelay(attempt, this.policy, this.random), retryAfter ?? 0);
   }
 }

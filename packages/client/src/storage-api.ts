@@ -107,6 +107,16 @@ export async function* listObjects(
   } while (pageToken !== undefined);
 }
 
+/** The names of the buckets the caller may use (a token limited to some sees only those). */
+export async function listBuckets(options: ConnectionOptions): Promise<string[]> {
+  const url = urls.buckets(normalizeEndpoint(options.endpoint ?? DEFAULT_ENDPOINT));
+  const what = 'listing buckets';
+  const ex = await call('GET', url, what, options);
+  if (ex.status !== 200) throw refused(ex, { method: 'GET', what, url }, options);
+  const page = JSON.parse(ex.text()) as { items?: { name: string }[] };
+  return (page.items ?? []).map((bucket) => bucket.name);
+}
+
 /**
  * An object's bytes, checked as they arrive: once the body ends, its size and hashes must match
  * what the server declares (x-goog-stored-content-length, x-goog-hash), or the iteration throws

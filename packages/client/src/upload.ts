@@ -1,7 +1,6 @@
 import {
   ChecksumHasher,
   Md5,
-  PRECONDITION_NAMES,
   formatGoogHash,
   parsePersistedRange,
   reconcile,
@@ -15,6 +14,7 @@ import {
   statusHint,
   type ConnectionOptions,
 } from './connection.js';
+import type { Connectivity } from './connectivity.js';
 import { SeekableCursor, StreamCursor, type Cursor } from './cursor.js';
 import {
   DEFAULT_ENDPOINT,
@@ -25,6 +25,7 @@ import {
   type ResolvedDestination,
 } from './destination.js';
 import {
+  CancelledError,
   DataLossError,
   GaveUpError,
   HttpError,
@@ -39,6 +40,12 @@ import {
 } from './errors.js';
 import { Emitter } from './events.js';
 import { exchange, serverMessage, type Exchange } from './exchange.js';
+import {
+  jsonInitiation,
+  signedInitiation,
+  signedUrlObject,
+  type InitiationRequest,
+} from './initiation.js';
 import { integrityProblems, objectFromResponse, type ObjectResource } from './object.js';
 import { validateChunkSize, type RequestPlan } from './plan.js';
 import {
@@ -55,6 +62,7 @@ import {
 import { abortReason, anySignal, sleep, untilAborted } from './signals.js';
 import { openSource, type OpenedSource, type UploadSource } from './sources.js';
 import { isStale, resumeKey, type ResumeStateStore } from './state-store.js';
+import { cancelSession } from './storage-api.js';
 import type { RequestBody } from './transport.js';
 
 /** Chunk size for streams when none is given: GCS's recommendation. */
@@ -75,6 +83,11 @@ export interface UploadOptions extends ConnectionOptions {
   readonly stateStore?: ResumeStateStore;
   /** Identifies the source's content across runs; files and Files have one already. */
   readonly fingerprint?: string;
+  /**
+   * The device's network state (browsers: `browserConnectivity()`). While offline, failures
+   * spend no retries, and the upload tries again as soon as the network is back.
+   */
+  readonly connectivity?: Connectivity;
   readonly onProgress?: (progress: Progress) => void;
   /**
    * Also compute the object's MD5, send it with the last request and check the server's against
@@ -117,6 +130,8 @@ export interface UploadEvents extends Record<string, unknown> {
   progress: Progress;
   session: SessionEvent;
   retry: RetryEvent;
+  /** The device went offline, or came back (with the `connectivity` option). */
+  network: { readonly online: boolean };
   /** Something went wrong that does not stop the upload (the state store failed). */
   warning: Error;
 }
@@ -156,6 +171,10 @@ export class Upload extends Emitter<UploadEvents> {
   private readonly source: OpenedSource;
   private readonly stop = new AbortController();
   private pauseController = new AbortController();
+  /** Aborts the request in flight when the device goes offline. */
+  private offlineController = new AbortController();
+  /** Cuts a wait between attempts short when the network comes back. */
+  private wakeController = new AbortController();
   private paused: { readonly promise: Promise<void>; readonly resume: () => void } | undefined;
   private running: Promise<ObjectResource> | undefined;
 
@@ -190,6 +209,13 @@ export class Upload extends Emitter<UploadEvents> {
       );
     }
     if (!options.transport) throw new InvalidOptionsError('A transport is required.');
+    if (this.destination.kind === 'signed') {
+      signedInitiation(
+        this.destination.signedUrl,
+        options.metadata ?? {},
+        options.preconditions ?? {},
+      );
+    }
     this.source = openSource(source);
     if (options.onProgress) this.on('progress', options.onProgress);
   }
@@ -222,6 +248,36 @@ export class Upload extends Emitter<UploadEvents> {
     resume();
   }
 
+  /**
+   * Ends the upload for good: the request in flight is abandoned, `start()` rejects with a
+   * CancelledError, the session is forgotten and cancelled on the server, which drops its
+   * bytes. Resolves once the server has cancelled it (or no longer knew it).
+   */
+  async cancel(): Promise<void> {
+    this.stop.abort(new CancelledError('The upload was cancelled.'));
+    await this.running?.catch(() => undefined);
+    if (this.uri === undefined) return this.forget();
+    const { transport, token, headers, stallTimeout } = this.options;
+    try {
+      await cancelSession(this.uri, {
+        transport,
+        endpoint: this.endpoint,
+        ...(token !== undefined && { token }),
+        ...(headers !== undefined && { headers }),
+        ...(stallTimeout !== undefined && { stallTimeout }),
+      });
+    } catch (error) {
+      if (!(error instanceof HttpError && (error.status === 404 || error.status === 410))) {
+        throw error;
+      }
+    } finally {
+      // Forgotten only once the server was told, so that a record gone means a session gone;
+      // forgotten even if it could not be told: a cancelled upload is never resumed (the
+      // session then expires on its own).
+      await this.forget();
+    }
+  }
+
   private async run(): Promise<ObjectResource> {
     const { signal, retry } = this.options;
     const onAbort = () =>
@@ -241,6 +297,7 @@ export class Upload extends Emitter<UploadEvents> {
               ),
             retry.deadline,
           );
+    const unwatch = this.watchNetwork();
     const createHasher =
       this.options.createHasher ??
       (() => new ChecksumHasher(this.options.md5 ? new Md5() : undefined));
@@ -266,6 +323,7 @@ export class Upload extends Emitter<UploadEvents> {
       }
       throw error;
     } finally {
+      unwatch();
       clearTimeout(deadline);
       signal?.removeEventListener('abort', onAbort);
       await cursor.close().catch(() => undefined);
@@ -310,10 +368,15 @@ export class Upload extends Emitter<UploadEvents> {
       this.options.fingerprint ??
       (this.source.kind === 'seekable' ? this.source.source.fingerprint : undefined);
     if (store && fingerprint !== undefined) {
+      // A signed URL changes with every signature: what it names is what identifies the upload.
+      const target =
+        this.destination.kind === 'signed'
+          ? signedUrlObject(this.destination.signedUrl)
+          : { endpoint: this.endpoint, ...this.destination };
       this.storeKey = resumeKey({
-        endpoint: this.endpoint,
-        bucket: this.destination.bucket,
-        object: this.destination.object,
+        endpoint: target.endpoint,
+        bucket: target.bucket,
+        object: target.object,
         fingerprint,
         initiation: [this.options.metadata ?? {}, this.options.preconditions ?? {}],
       });
@@ -337,39 +400,37 @@ export class Upload extends Emitter<UploadEvents> {
     this.emit('session', { uri: this.uri!, resumed: true, replaced: false });
   }
 
-  private async createSession(cursor: Cursor, replaced: boolean): Promise<void> {
-    if (this.destination.kind !== 'object') throw new Error('unreachable: no object to create');
-    const { bucket, object } = this.destination;
-    const query = PRECONDITION_NAMES.map((name) => {
-      const value = this.options.preconditions?.[name];
-      return value === undefined ? '' : `&${name}=${encodeURIComponent(value)}`;
-    }).join('');
-    const url = urls.initiate(this.endpoint, bucket, object, query);
+  private initiation(cursor: Cursor): InitiationRequest {
     const metadata = this.options.metadata ?? {};
-    const size = cursor.size();
-    const body = new TextEncoder().encode(JSON.stringify(metadata));
-    const context: RequestContext = {
-      method: 'POST',
-      what: `starting an upload session for gs://${bucket}/${object}`,
-      url,
-    };
+    const preconditions = this.options.preconditions ?? {};
+    switch (this.destination.kind) {
+      case 'object':
+        return jsonInitiation(
+          this.endpoint,
+          this.destination,
+          metadata,
+          preconditions,
+          cursor.size(),
+        );
+      case 'signed':
+        return signedInitiation(this.destination.signedUrl, metadata, preconditions);
+      case 'session':
+        throw new Error('unreachable: a session given by its URI is never started');
+    }
+  }
+
+  private async createSession(cursor: Cursor, replaced: boolean): Promise<void> {
+    const { url, headers: startHeaders, body, context, notFoundHint } = this.initiation(cursor);
     while (true) {
       await this.whilePaused();
-      const headers = {
-        ...(await this.headers(url)),
-        'content-type': 'application/json; charset=UTF-8',
-        ...(size !== undefined && { 'x-upload-content-length': String(size) }),
-        ...(metadata.contentType !== undefined && {
-          'x-upload-content-type': metadata.contentType,
-        }),
-      };
+      const headers = { ...(await this.headers(url)), ...startHeaders };
       const outcome = await this.attempt(context, async (signal) => {
         const ex = await exchange(
           this.options.transport,
           { method: 'POST', url, headers, body: bytesBody(body) },
           { signal, stallTimeout: this.stallTimeout, context },
         );
-        return this.initiationOutcome(ex, context, bucket);
+        return this.initiationOutcome(ex, context, notFoundHint);
       });
       if (outcome.kind === 'created') {
         this.uri = new URL(outcome.location, url).href;
@@ -395,7 +456,7 @@ export class Upload extends Emitter<UploadEvents> {
   private initiationOutcome(
     ex: Exchange,
     context: RequestContext,
-    bucket: string,
+    notFoundHint: string,
   ): { kind: 'created'; location: string } | Failed {
     this.contacted = true;
     const location = ex.header('location');
@@ -411,9 +472,7 @@ export class Upload extends Emitter<UploadEvents> {
       );
     }
     const hint =
-      ex.status === 404
-        ? `Does the bucket "${bucket}" exist at ${this.endpoint}?`
-        : statusHint(ex.status, this.options.token !== undefined);
+      ex.status === 404 ? notFoundHint : statusHint(ex.status, this.options.token !== undefined);
     const error = new HttpError(
       ex.status,
       message,
@@ -672,7 +731,11 @@ export class Upload extends Emitter<UploadEvents> {
     context: RequestContext,
     run: (signal: AbortSignal) => Promise<T>,
   ): Promise<T | Failed | Paused> {
-    const { signal, dispose } = anySignal(this.stop.signal, this.pauseController.signal);
+    const { signal, dispose } = anySignal(
+      this.stop.signal,
+      this.pauseController.signal,
+      this.offlineController.signal,
+    );
     try {
       return await run(signal);
     } catch (error) {
@@ -695,7 +758,10 @@ export class Upload extends Emitter<UploadEvents> {
 
   /** Waits before the next attempt, or gives up when the budget or the deadline is spent. */
   private async backoff(error: Error, retryAfter?: number): Promise<void> {
-    const delay = this.budget.failure(retryAfter);
+    const delay =
+      this.options.connectivity?.online() === false
+        ? this.budget.offlineFailure(retryAfter)
+        : this.budget.failure(retryAfter);
     if (delay === undefined) {
       const have = `the server has ${this.acknowledged} byte(s)${this.cursor?.size() === undefined ? '' : ` of ${this.cursor.size()}`}`;
       throw new GaveUpError(
@@ -711,7 +777,38 @@ export class Upload extends Emitter<UploadEvents> {
       error,
       acknowledged: this.acknowledged,
     });
-    await sleep(delay, this.stop.signal);
+    // A pause ends the wait (resuming asks the server at once), and so does the network
+    // coming back.
+    const { signal, dispose } = anySignal(
+      this.stop.signal,
+      this.pauseController.signal,
+      this.wakeController.signal,
+    );
+    try {
+      await sleep(delay, signal);
+    } catch (reason) {
+      if (this.stop.signal.aborted) throw abortReason(this.stop.signal);
+      if (!signal.aborted) throw reason;
+    } finally {
+      dispose();
+    }
+  }
+
+  /** Follows the device's network state, when the caller gave a way to know it. */
+  private watchNetwork(): () => void {
+    const connectivity = this.options.connectivity;
+    if (!connectivity) return () => undefined;
+    return connectivity.watch((online) => {
+      if (online) {
+        this.wakeController.abort();
+        this.wakeController = new AbortController();
+      } else {
+        // The request in flight cannot finish; fail it now rather than after a stall.
+        this.offlineController.abort(new NetworkError('The device went offline.', undefined));
+        this.offlineController = new AbortController();
+      }
+      this.emit('network', { online });
+    });
   }
 
   private async whilePaused(): Promise<void> {

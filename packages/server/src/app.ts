@@ -32,6 +32,7 @@ import { HttpError, environmentError } from './http/errors.js';
 import { Query, decodePath } from './http/query.js';
 import { sendEmpty, sendError, sendText } from './http/respond.js';
 import { matchRoute, type Route } from './http/routes.js';
+import { serveUploadPage, type UploadPage } from './http/upload-page.js';
 import type { Services } from './services.js';
 
 const notFound = (ctx: Context): ProtocolError =>
@@ -57,6 +58,8 @@ export interface HandlerOptions {
   readonly scheme: 'http' | 'https';
   /** Fault injection (`--fault-injection`); without it, its headers and paths mean nothing. */
   readonly faultInjection?: FaultInjector | undefined;
+  /** The upload page served at `/` (see http/upload-page.ts); a 404 saying how to build it if absent. */
+  readonly uploadPage?: UploadPage | undefined;
 }
 
 /** The `(req, res)` handler serving the GCS API from `services`; mountable in any Node HTTP server. */
@@ -104,6 +107,8 @@ async function serve(
     if (options.faultInjection?.intercept(ctx, route)) return;
     if (!route) throw new HttpError(notFound(ctx));
     routeName = route.name;
+    // Static and open to all: no session, token or CORS policy applies.
+    if (route.name === 'page') return serveUploadPage(ctx, options.uploadPage, route.file);
     const origin = await corsOrigin(services, ctx, route);
     if (ctx.method === 'OPTIONS') return answerPreflight(ctx, origin);
     if (origin) for (const [k, v] of Object.entries(corsHeaders(origin))) res.setHeader(k, v);
@@ -211,6 +216,8 @@ async function dispatch(app: Services, ctx: Context, route: Route): Promise<void
     case 'xml-bucket':
     case 'xml-object':
       throw new Error('unreachable: XML routes are dispatched by dispatchXml');
+    case 'page':
+      throw new Error('unreachable: the upload page is served before dispatch');
   }
 }
 

@@ -17,6 +17,7 @@ import { parseTokenFile, TokenFileError, type TokenGrant } from './auth/tokens.j
 import { createMetrics } from './ops/metrics.js';
 import { RateLimiter } from './ops/rate-limiter.js';
 import { createTlsServer, type TlsFiles } from './ops/tls.js';
+import { builtPageDir, loadUploadPage } from './http/upload-page.js';
 import { FsBlobStore } from './store/fs-blobs.js';
 import { FsMetadataStore } from './store/fs-metadata.js';
 import { recoverFsStore } from './store/fs-recovery.js';
@@ -179,10 +180,13 @@ async function serve(services: Services, options: SpoolOptions): Promise<Running
   if (options.faultInjection)
     options.log.warn('fault injection is on: requests can ask this server to fail them');
 
+  const uploadPage = await loadUploadPage(builtPageDir());
+  if (!uploadPage) options.log.warn('the upload page is not built (npm run build): / answers 404');
   const handler = createHandler(services, {
     publicUrl: options.publicUrl?.replace(/\/+$/, ''),
     scheme: options.tls ? 'https' : 'http',
     faultInjection: options.faultInjection ? new FaultInjector(options.log) : undefined,
+    uploadPage,
   });
   const serverOptions = {
     // Uploads of any length are fine; silence is not. requestTimeout would cut long uploads.

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess, type ChildProcessByStdio } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess, type ChildProcessByStdio } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -54,28 +54,7 @@ export class SpoolProcess {
     const dataDir =
       options.dataDir ?? (ownsDataDir ? await mkdtemp(join(tmpdir(), 'spool-test-')) : '');
     const child = spawnServe(options, dataDir);
-    const stderrLines: string[] = [];
-    createInterface({ input: child.stderr }).on('line', (line) => {
-      stderrLines.push(line);
-      if (stderrLines.length > 500) stderrLines.shift();
-    });
-    const url = await new Promise<string>((resolvePromise, reject) => {
-      const lines = createInterface({ input: child.stdout });
-      const timer = setTimeout(
-        () => reject(new Error(`spool serve did not start:\n${stderrLines.join('\n')}`)),
-        15_000,
-      );
-      lines.once('line', (line) => {
-        clearTimeout(timer);
-        const m = /^listening on (http\S+)$/.exec(line);
-        if (m) resolvePromise(m[1]!);
-        else reject(new Error(`unexpected first line from spool serve: ${line}`));
-      });
-      child.once('exit', (code) => {
-        clearTimeout(timer);
-        reject(new Error(`spool serve exited with ${code}:\n${stderrLines.join('\n')}`));
-      });
-    });
+    const { url, stderrLines } = await listening('spool serve', child);
     return new SpoolProcess(url, dataDir, child, ownsDataDir, stderrLines, options);
   }
 
@@ -101,13 +80,8 @@ export class SpoolProcess {
     await this.signal('SIGKILL');
   }
 
-  async signal(signal: NodeJS.Signals): Promise<void> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
-    const exited = new Promise((r) => this.child.once('exit', r));
-    // The end-of-file hook may have unref'd the child: waiting for its exit must hold the process.
-    this.child.ref();
-    this.child.kill(signal);
-    await exited;
+  signal(signal: NodeJS.Signals): Promise<void> {
+    return stopChild(this.child, signal);
   }
 
   /** Sends a signal that does not end the process (SIGHUP: reload). */
@@ -158,6 +132,14 @@ function spawnServe(
   else args.push('--data', dataDir);
   for (const b of options.buckets ?? ['test-bucket']) args.push('--bucket', b);
   args.push(...(options.args ?? []));
+  return spawnNode(args, options);
+}
+
+/** `node ARGS…`, its output piped, killed with the test process if still running then. */
+function spawnNode(
+  args: readonly string[],
+  options: { readonly cwd?: string | undefined; readonly env?: Record<string, string> | undefined },
+): ChildProcessByStdio<null, Readable, Readable> {
   const child = spawn(process.execPath, args, {
     cwd: options.cwd,
     env: { ...process.env, ...options.env },
@@ -166,4 +148,77 @@ function spawnServe(
   running.add(child);
   child.once('exit', () => running.delete(child));
   return child;
+}
+
+/**
+ * Waits for a server's first line, `listening on URL` (as `spool serve` and examples/ print it),
+ * keeping its last 500 lines of stderr to say why when it does not start.
+ */
+async function listening(
+  what: string,
+  child: ChildProcessByStdio<null, Readable, Readable>,
+): Promise<{ url: string; stderrLines: string[] }> {
+  const stderrLines: string[] = [];
+  createInterface({ input: child.stderr }).on('line', (line) => {
+    stderrLines.push(line);
+    if (stderrLines.length > 500) stderrLines.shift();
+  });
+  const url = await new Promise<string>((resolvePromise, reject) => {
+    const lines = createInterface({ input: child.stdout });
+    const timer = setTimeout(
+      () => reject(new Error(`${what} did not start:\n${stderrLines.join('\n')}`)),
+      15_000,
+    );
+    lines.once('line', (line) => {
+      clearTimeout(timer);
+      const m = /^listening on (http\S+)$/.exec(line);
+      if (m) resolvePromise(m[1]!);
+      else reject(new Error(`unexpected first line from ${what}: ${line}`));
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${what} exited with ${code}:\n${stderrLines.join('\n')}`));
+    });
+  });
+  return { url, stderrLines };
+}
+
+/** Signals a child the harness started, and waits until it is gone. */
+async function stopChild(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  // The end-of-file hook may have unref'd the child: waiting for its exit must hold the process.
+  child.ref();
+  child.kill(signal);
+  await exited;
+}
+
+/** A Node server of the repository (an example app), started as `node SCRIPT` on a free port. */
+export class NodeServer {
+  private constructor(
+    readonly url: string,
+    private readonly child: ChildProcess,
+  ) {}
+
+  static async start(script: string, env: Record<string, string> = {}): Promise<NodeServer> {
+    const child = spawnNode([join(repoRoot, script)], { env: { PORT: '0', ...env } });
+    const { url } = await listening(script, child);
+    return new NodeServer(url, child);
+  }
+
+  stop(): Promise<void> {
+    return stopChild(this.child, 'SIGTERM');
+  }
+}
+
+/** Runs a `spool` command to its end, without the endpoint variables of the environment. */
+export function runSpool(args: readonly string[]): {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+} {
+  const env = { ...process.env };
+  delete env['SPOOL_ENDPOINT'];
+  delete env['STORAGE_EMULATOR_HOST'];
+  return spawnSync(process.execPath, [spoolBin, ...args], { encoding: 'utf8', env });
 }

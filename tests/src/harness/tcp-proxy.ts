@@ -83,6 +83,10 @@ export class TcpProxy {
   private onCut: ((cut: Cut) => Promise<void> | void) | undefined;
   private chaosOptions: ChaosOptions | undefined;
   private readonly timers = new Set<NodeJS.Timeout>();
+  /** Bytes a second towards the server, all connections together; undefined: no limit. */
+  private rate: number | undefined;
+  /** When (performance.now()) the bytes forwarded so far will have fit within the rate. */
+  private sendAt = 0;
 
   private constructor(
     private readonly server: Server,
@@ -113,6 +117,15 @@ export class TcpProxy {
     this.points.push(...points.map((at) => ({ at, action: 'cut' as const })));
     this.points.sort((a, b) => a.at - b.at);
     this.onCut = onCut;
+  }
+
+  /**
+   * Forwards at most `bytesPerSecond` towards the server, over all connections together, like a
+   * slow uplink (undefined: as fast as possible). Answers pass unhindered.
+   */
+  limitRate(bytesPerSecond: number | undefined): void {
+    this.rate = bytesPerSecond;
+    this.sendAt = 0;
   }
 
   /** Freezes the connection that carries byte number `at`: it stays open, and silent. */
@@ -211,6 +224,20 @@ export class TcpProxy {
     }
     if (this.chaosFault(link, 'up', data)) return;
     this.send(client, upstream, () => this.forward(link, data));
+    if (!this.paused.has(client)) this.throttle(client, data.length);
+  }
+
+  /** Stops reading from `client` for as long as `bytes` take at the rate limit. */
+  private throttle(client: Socket, bytes: number): void {
+    if (this.rate === undefined) return;
+    const now = performance.now();
+    this.sendAt = Math.max(this.sendAt, now) + (bytes / this.rate) * 1000;
+    const wait = this.sendAt - now;
+    if (wait < 1) return;
+    this.pause(client);
+    this.later(wait, () => {
+      if (!this.held && !client.destroyed) this.resume(client);
+    });
   }
 
   private down(link: Link, data: Buffer): void {

@@ -16,7 +16,8 @@ const OPEN_ROUTES = new Set<Route['name']>(['healthz', 'readyz']);
  * Without a token file everything is open, as in an emulator. With one:
  * - a request to a session URI needs nothing more: the session ID is the credential, as on GCS;
  * - a request carrying a verified V4 signed URL needs nothing more: the signature is its permission;
- * - anything else needs `Authorization: Bearer TOKEN` for a token that may use the bucket.
+ * - anything else needs `Authorization: Bearer TOKEN` (or `?access_token=TOKEN`) for a token that
+ *   may use the bucket.
  */
 export function authorize(
   app: Services,
@@ -27,7 +28,7 @@ export function authorize(
   if (!app.tokens || OPEN_ROUTES.has(route.name) || signedUrlVerified) return;
   if (ctx.query.has('upload_id') && (route.name === 'upload' || route.name === 'xml-object'))
     return;
-  const result = authenticate(app.tokens, ctx.req.headers.authorization, app.now());
+  const result = authenticate(app.tokens, credentials(ctx), app.now());
   switch (result.kind) {
     case 'none':
       ctx.res.setHeader('www-authenticate', 'Bearer realm="spool"');
@@ -71,4 +72,15 @@ export function authorize(
       ),
     );
   }
+}
+
+/**
+ * The Authorization header, or else the access_token query parameter, which Google's APIs accept
+ * too: a download link cannot carry a header. (Logs show paths without their query.)
+ */
+function credentials(ctx: Context): string | undefined {
+  const header = ctx.req.headers.authorization;
+  if (header !== undefined) return header;
+  const token = ctx.query.get('access_token');
+  return token === undefined ? undefined : `Bearer ${token}`;
 }

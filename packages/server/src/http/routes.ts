@@ -15,6 +15,8 @@ export type Route =
   | { readonly name: 'healthz' }
   | { readonly name: 'readyz' }
   | { readonly name: 'metrics' }
+  /** The upload page: `/`, and its files under `/_spool/`. */
+  | { readonly name: 'page'; readonly file: string }
   | { readonly name: 'xml-bucket'; readonly bucket: string }
   | { readonly name: 'xml-object'; readonly bucket: string; readonly object: string };
 
@@ -31,6 +33,8 @@ const RESERVED = new Set([
   'healthz',
   'readyz',
   'metrics',
+  // Not a possible bucket name (those start with a letter or digit), so never in the way of one.
+  '_spool',
 ]);
 
 /**
@@ -43,6 +47,8 @@ export function matchRoute(path: string, decode: (s: string) => string): Route |
   if (path === '/healthz') return { name: 'healthz' };
   if (path === '/readyz') return { name: 'readyz' };
   if (path === '/metrics') return { name: 'metrics' };
+  if (path === '/') return { name: 'page', file: 'index.html' };
+  if (path.startsWith('/_spool/')) return { name: 'page', file: path.slice('/_spool/'.length) };
   for (const prefix of ['/upload/storage/v1/b/', '/resumable/upload/storage/v1/b/']) {
     if (path.startsWith(prefix)) {
       const m = /^([^/]+)\/o\/?$/.exec(path.slice(prefix.length));
