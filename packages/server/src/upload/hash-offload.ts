@@ -38,9 +38,15 @@ const BATCH_BYTES = 128 * 1024;
  */
 const MAX_OUTSTANDING_BYTES = 8 * 1024 * 1024;
 
+/** A thread with no upload to hash for this long ends, giving back its memory and descriptors. */
+const IDLE_MS = 5000;
+
 let shared: HashThread | undefined;
 
-/** The process's hashing thread, started on first use; it does not keep the process alive. */
+/**
+ * The process's hashing thread, started on first use and ended when idle; it does not keep the
+ * process alive.
+ */
 function hashThread(): HashThread {
   return (shared ??= new HashThread());
 }
@@ -52,6 +58,7 @@ class HashThread {
   private outstanding = 0;
   private waiting: (() => void)[] = [];
   private failure: Error | undefined;
+  private idleTimer: NodeJS.Timeout | undefined;
 
   constructor() {
     this.worker = new Worker(new URL('./hash-worker.js', import.meta.url));
@@ -110,7 +117,13 @@ class HashThread {
   close(id: number): void {
     this.streams.delete(id);
     this.post({ op: 'close', id });
-    if (this.streams.size === 0) this.worker.unref();
+    if (this.streams.size > 0) return;
+    this.worker.unref();
+    this.idleTimer = setTimeout(() => {
+      if (shared === this) shared = undefined;
+      void this.worker.terminate();
+    }, IDLE_MS);
+    this.idleTimer.unref();
   }
 
   post(message: ToHashWorker, transfer?: ArrayBuffer[]): void {
@@ -119,6 +132,7 @@ class HashThread {
 
   open(points: HashPoints): ThreadStream {
     const stream = new ThreadStream(this, this.nextId++);
+    clearTimeout(this.idleTimer);
     if (this.streams.size === 0) this.worker.ref();
     this.streams.set(stream.id, stream);
     this.post({ op: 'open', id: stream.id, points });

@@ -92,7 +92,13 @@ export async function storeOneShot(
     }
     return { ok: false, error: settlement.kind === 'reject' ? settlement.error : cutOff() };
   }
-  await writer.commit(settlement.size, true);
+  try {
+    await writer.commit(settlement.size, true);
+  } catch (error) {
+    // A write that failed after the body ended (a full disk) surfaces here; its file must go.
+    await writer.abandon();
+    throw error;
+  }
   const computed = new UploadHasher(result.hashAt(settlement.size)).digests();
   const problem = hashProblem(computed, upload.declaredHashes) ?? upload.verify?.();
   if (problem) {

@@ -135,7 +135,15 @@ async function write(
     return { kind: 'error', error: settlement.error };
   }
   const kept = settlement.kind === 'complete' ? settlement.size : settlement.persisted;
-  const blobState = await writer.commit(kept, true);
+  let blobState;
+  try {
+    blobState = await writer.commit(kept, true);
+  } catch (error) {
+    // A write that failed after the body ended (a full disk) surfaces here: its bytes were never
+    // acknowledged, and must not keep their space.
+    await writer.abandon();
+    throw error;
+  }
   const total = settlement.kind === 'complete' ? settlement.size : (plan.total ?? current.total);
   if (kept > session.persisted) app.metrics.bytesReceived.inc({}, kept - session.persisted);
   if (kept !== current.persisted || total !== current.total || blobState !== current.blobState) {
