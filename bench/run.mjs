@@ -72,7 +72,8 @@ try {
 }
 
 const machine = `${cpus().length} × ${cpus()[0]?.model.trim()}, ${(totalmem() / GiB).toFixed(0)} GiB RAM, Linux ${release()}, Node ${process.version}`;
-const command = `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim();
+const args = process.argv.slice(2).join(' ');
+const command = args ? `npm run bench -- ${args}` : 'npm run bench';
 const fmt = (n) =>
   n === undefined ? '' : n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2);
 const table = [
