@@ -16,7 +16,7 @@ export interface ChunkSource {
  * Bytes buffered from the socket before it is paused (read-ahead while the disk works): up to
  * 4 MiB for one body, less when many bodies arrive at once.
  */
-const readAhead = new BufferAllowance(32 * 1024 * 1024, 64 * 1024, 4 * 1024 * 1024);
+const readAhead = new BufferAllowance(16 * 1024 * 1024, 64 * 1024, 4 * 1024 * 1024);
 
 /**
  * Pulls a request body chunk by chunk. Unlike async iteration over the request, it can be stopped

@@ -5,7 +5,7 @@ import { BufferAllowance } from '../buffer-allowance.js';
 import { isNotFound, removeDurable, syncDir } from './fs-util.js';
 
 /** Bytes waiting for the disk before `write` makes the caller wait: 8 MiB for one upload alone. */
-const pendingWrites = new BufferAllowance(32 * 1024 * 1024, 128 * 1024, 8 * 1024 * 1024);
+const pendingWrites = new BufferAllowance(16 * 1024 * 1024, 128 * 1024, 8 * 1024 * 1024);
 /** At most this many buffers go into one writev call. */
 const MAX_BATCH_BUFFERS = 256;
 
