@@ -5,7 +5,7 @@
 //   npm run bench                     all scenarios, 3 rounds, 1 GiB files
 //   npm run bench -- --only 1,3       some scenarios
 //   npm run bench -- --rounds 5 --size 256MiB --no-write
-import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { cpus, totalmem, release } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -104,11 +104,16 @@ if (!values['no-write']) {
     join(root, 'bench-results', `bench-${stamp}.json`),
     JSON.stringify({ started, machine, command, rounds, size, rows }, null, 2),
   );
-  if (!only)
+  if (!only) {
+    // The table is replaced; the sections after it (written by people) stay.
+    const path = join(root, 'BENCHMARKS.md');
+    const previous = await readFile(path, 'utf8').catch(() => '');
+    const kept = previous.includes('\n## ') ? previous.slice(previous.indexOf('\n## ')) : '';
     await writeFile(
-      join(root, 'BENCHMARKS.md'),
-      `# Benchmarks\n\n${header}\n\n${table}\n\nRatios compare Spool with the comparator so that above the target is better for "≥" targets and below it for "≤" targets. How each scenario is measured: bench/scenarios/.\n`,
+      path,
+      `# Benchmarks\n\n${header}\n\n${table}\n\nRatios compare Spool with the comparator so that above the target is better for "≥" targets and below it for "≤" targets. How each scenario is measured: bench/scenarios/.\n${kept}`,
     );
+  }
 }
 
 function parseSize(text) {
