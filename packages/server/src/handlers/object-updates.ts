@@ -129,12 +129,10 @@ class ConcatenatedBlobs implements ChunkSource {
         const part = this.parts[this.index++];
         if (!part) return 'complete';
         if (part.size === 0) continue;
-        const stream = (await this.app.blobs.read(
-          part.blobId,
-          0,
-          part.size - 1,
-        )) as AsyncIterable<Buffer>;
-        this.current = stream[Symbol.asyncIterator]();
+        const stream = await this.app.blobs.read(part.blobId, 0, part.size - 1);
+        // A source replaced or deleted since it was looked up.
+        if (!stream) throw new HttpError(objectNotFound(part.bucket, part.name));
+        this.current = (stream as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
       }
       const step = await this.current.next();
       if (!step.done) return step.value;

@@ -154,6 +154,8 @@ export async function downloadObject(
     });
   }
   const stream = await app.blobs.read(object.blobId, start, end);
+  // Replaced or deleted since its record was read: as if the request had come a moment later.
+  if (!stream) throw new HttpError(objectNotFound(object.bucket, object.name));
   ctx.res.statusCode = status;
   for (const [k, v] of Object.entries(headers)) ctx.res.setHeader(k, v);
   ctx.res.setHeader('content-length', end - start + 1);

@@ -63,8 +63,18 @@ export class FsBlobStore implements BlobStore {
   /** The session's file is the object's data already (its final commit made it durable). */
   async seal(): Promise<void> {}
 
-  async read(blobId: string, start: number, end: number): Promise<NodeJS.ReadableStream> {
-    const handle = await open(this.pathOf(blobId), 'r');
+  async read(
+    blobId: string,
+    start: number,
+    end: number,
+  ): Promise<NodeJS.ReadableStream | undefined> {
+    let handle: FileHandle;
+    try {
+      handle = await open(this.pathOf(blobId), 'r');
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
     return handle.createReadStream({ start, end, highWaterMark: 256 * 1024 });
   }
 

@@ -104,8 +104,9 @@ export async function recoverFsStore(
 async function rehash(blobs: FsBlobStore, blobId: string, length: number) {
   const hasher = new UploadHasher();
   if (length > 0) {
-    for await (const chunk of (await blobs.read(blobId, 0, length - 1)) as AsyncIterable<Buffer>)
-      hasher.update(chunk);
+    const stream = await blobs.read(blobId, 0, length - 1);
+    if (!stream) throw new Error(`blob ${blobId} of an upload in progress is missing`);
+    for await (const chunk of stream as AsyncIterable<Buffer>) hasher.update(chunk);
   }
   return hasher.save();
 }

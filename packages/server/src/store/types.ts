@@ -195,8 +195,11 @@ export interface BlobStore {
    * until `commit(size, true)`, so a crash while writing it leaves nothing behind.
    */
   openOneShotWriter(blobId: string): Promise<BlobWriter>;
-  /** Bytes `start` to `end` inclusive. */
-  read(blobId: string, start: number, end: number): Promise<NodeJS.ReadableStream>;
+  /**
+   * Bytes `start` to `end` inclusive; undefined when the blob is gone: its object was replaced or
+   * deleted between reading the object's record and opening its bytes.
+   */
+  read(blobId: string, start: number, end: number): Promise<NodeJS.ReadableStream | undefined>;
   /** How many bytes a blob holds, or undefined if it does not exist. */
   size(blobId: string): Promise<number | undefined>;
   delete(blobId: string): Promise<void>;

@@ -66,8 +66,17 @@ export class S3BlobStore implements BlobStore {
     await this.removeLeftovers(blobId);
   }
 
-  async read(blobId: string, start: number, end: number): Promise<NodeJS.ReadableStream> {
-    return this.bucket.read(this.bucket.objectKey(blobId), start, end);
+  async read(
+    blobId: string,
+    start: number,
+    end: number,
+  ): Promise<NodeJS.ReadableStream | undefined> {
+    try {
+      return await this.bucket.read(this.bucket.objectKey(blobId), start, end);
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
   }
 
   async size(blobId: string): Promise<number | undefined> {
