@@ -2,7 +2,7 @@
 import { spawn } from 'node:child_process';
 import { createCipheriv, createHash } from 'node:crypto';
 import { createWriteStream, readFileSync } from 'node:fs';
-import { mkdir, mkdtemp } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -196,4 +196,45 @@ export function throughputRow(results, names, comparatorName, target) {
     target,
     higherIsBetter: true,
   };
+}
+
+/**
+ * One file, `spool upload` → `spool serve` against another server and its uploader (scripts in
+ * bench/lib taking `SERVER_DIR` and `FILE SERVER_URL`), alternately; the other server's directory
+ * is emptied after each of its uploads.
+ */
+export async function fileAgainstServer(
+  ctx,
+  { name, comparatorName, serverScript, clientScript, target },
+) {
+  const { path, size } = await ctx.file('big', ctx.size);
+  const spool = await startSpool(join(ctx.work, `${name}-spool`));
+  const otherDir = await ctx.dir(name);
+  const other = await startServer(process.execPath, [
+    join(root, 'bench/lib', serverScript),
+    otherDir,
+  ]);
+  try {
+    const results = await alternate(
+      ctx.rounds,
+      {
+        spool: (round) => spoolUpload(ctx, spool, path, size, `${name}/${round}`),
+        other: async () => {
+          const { ms } = await run(process.execPath, [
+            join(root, 'bench/lib', clientScript),
+            path,
+            other.url,
+          ]);
+          await rm(otherDir, { recursive: true, force: true });
+          await ctx.dir(name);
+          return { ms, mibps: mibPerSecond(size, ms) };
+        },
+      },
+      ctx.log,
+    );
+    return throughputRow(results, ['spool', 'other'], comparatorName, target);
+  } finally {
+    await spool.stop();
+    await other.stop();
+  }
 }

@@ -1,4 +1,5 @@
 // The raw path's client: one PUT streaming a file, as plain as it gets.
+//   node raw-put.mjs FILE SERVER_URL
 import { createReadStream, statSync } from 'node:fs';
 import { request } from 'node:http';
 import { pipeline } from 'node:stream/promises';

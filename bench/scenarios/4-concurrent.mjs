@@ -19,10 +19,12 @@ export default {
       try {
         const prober = await startProber(ctx, spool.url);
         const { stdout } = await run(process.execPath, [
-          join(ctx.root, 'bench/lib/concurrent-uploads.mjs'),
+          join(ctx.root, 'bench/lib/many-uploads.mjs'),
+          'spool-resumable',
           spool.url,
           String(COUNT),
           String(BYTES),
+          String(COUNT),
         ]);
         const result = { ...JSON.parse(stdout), ...(await prober.stop()) };
         result.mibps = mibPerSecond(COUNT * BYTES, result.ms);

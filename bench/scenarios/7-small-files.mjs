@@ -19,7 +19,7 @@ export default {
         : await startServer(process.execPath, [join(ctx.root, 'bench/lib/tus-server.mjs'), dir]);
       try {
         const { stdout } = await run(process.execPath, [
-          join(ctx.root, 'bench/lib/small-uploads.mjs'),
+          join(ctx.root, 'bench/lib/many-uploads.mjs'),
           kind,
           server.url,
           String(COUNT),
