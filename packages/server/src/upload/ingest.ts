@@ -214,3 +214,19 @@ export async function ingest(
     },
   };
 }
+
+/**
+ * The final commit of what ingest wrote. A write that failed after the body ended (a full disk)
+ * surfaces here: the writer is abandoned, so that bytes never acknowledged do not keep their space.
+ */
+export async function commitFinal(
+  writer: BlobWriter,
+  offset: number,
+): Promise<BlobState | undefined> {
+  try {
+    return await writer.commit(offset, true);
+  } catch (error) {
+    await writer.abandon();
+    throw error;
+  }
+}

@@ -14,7 +14,7 @@ import { bodyTooSlow } from '../http/errors.js';
 import { newBlobId } from '../ids.js';
 import type { Services } from '../services.js';
 import { afterCommit, draftObject, type Completion, type ObjectTarget } from './complete.js';
-import { ingest, type IngestInterrupt } from './ingest.js';
+import { commitFinal, ingest, type IngestInterrupt } from './ingest.js';
 
 export interface OneShotUpload extends ObjectTarget {
   /** How the object arrived, for metrics. */
@@ -92,13 +92,7 @@ export async function storeOneShot(
     }
     return { ok: false, error: settlement.kind === 'reject' ? settlement.error : cutOff() };
   }
-  try {
-    await writer.commit(settlement.size, true);
-  } catch (error) {
-    // A write that failed after the body ended (a full disk) surfaces here; its file must go.
-    await writer.abandon();
-    throw error;
-  }
+  await commitFinal(writer, settlement.size);
   const computed = new UploadHasher(result.hashAt(settlement.size)).digests();
   const problem = hashProblem(computed, upload.declaredHashes) ?? upload.verify?.();
   if (problem) {

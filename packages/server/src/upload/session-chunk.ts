@@ -20,7 +20,7 @@ import type { SessionRecord } from '../store/types.js';
 import { customMetadataHeaders } from '../handlers/common.js';
 import { bodyTooSlow } from '../http/errors.js';
 import { completeSession, failSession } from './complete.js';
-import { ingest } from './ingest.js';
+import { commitFinal, ingest } from './ingest.js';
 
 /** What a request on a session came to, whichever protocol renders it. */
 export type ChunkOutcome =
@@ -135,15 +135,7 @@ async function write(
     return { kind: 'error', error: settlement.error };
   }
   const kept = settlement.kind === 'complete' ? settlement.size : settlement.persisted;
-  let blobState;
-  try {
-    blobState = await writer.commit(kept, true);
-  } catch (error) {
-    // A write that failed after the body ended (a full disk) surfaces here: its bytes were never
-    // acknowledged, and must not keep their space.
-    await writer.abandon();
-    throw error;
-  }
+  const blobState = await commitFinal(writer, kept);
   const total = settlement.kind === 'complete' ? settlement.size : (plan.total ?? current.total);
   if (kept > session.persisted) app.metrics.bytesReceived.inc({}, kept - session.persisted);
   if (kept !== current.persisted || total !== current.total || blobState !== current.blobState) {
