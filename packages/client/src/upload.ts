@@ -480,14 +480,7 @@ export class Upload extends Emitter<UploadEvents> {
       ex.header('x-guploader-uploadid'),
       hint,
     );
-    if (isRetryableStatus(ex.status)) {
-      return {
-        kind: 'failed',
-        error,
-        retryAfter: parseRetryAfter(ex.header('retry-after'), Date.now()),
-      };
-    }
-    throw error;
+    return retryOrThrow(ex, error);
   }
 
   private async send(cursor: Cursor): Promise<SessionOutcome> {
@@ -600,14 +593,7 @@ export class Upload extends Emitter<UploadEvents> {
       statusHint(ex.status, this.options.token !== undefined),
     );
     if (ex.status === 404 || ex.status === 410) return { kind: 'gone', error };
-    if (isRetryableStatus(ex.status)) {
-      return {
-        kind: 'failed',
-        error,
-        retryAfter: parseRetryAfter(ex.header('retry-after'), Date.now()),
-      };
-    }
-    throw error;
+    return retryOrThrow(ex, error);
   }
 
   /** The seed's cases: compare what the server has with what the client can send. */
@@ -885,5 +871,15 @@ function bytesBody(bytes: Uint8Array): RequestBody {
   return {
     length: bytes.length,
     chunks: [bytes],
+  };
+}
+
+/** A failure worth retrying (after the server's Retry-After, if any), or thrown. */
+function retryOrThrow(ex: Exchange, error: HttpError): Failed {
+  if (!isRetryableStatus(ex.status)) throw error;
+  return {
+    kind: 'failed',
+    error,
+    retryAfter: parseRetryAfter(ex.header('retry-after'), Date.now()),
   };
 }
