@@ -59,6 +59,8 @@ class HashThread {
   private waiting: (() => void)[] = [];
   private failure: Error | undefined;
   private idleTimer: NodeJS.Timeout | undefined;
+  /** Batch buffers the thread has given back: the same few go back and forth, not new ones. */
+  private readonly spare: ArrayBuffer[] = [];
 
   constructor() {
     this.worker = new Worker(new URL('./hash-worker.js', import.meta.url));
@@ -89,9 +91,6 @@ class HashThread {
     while (this.outstanding > MAX_OUTSTANDING_BYTES && !this.failure)
       await new Promise<void>((resolve) => this.waiting.push(resolve));
   }
-
-  /** Batch buffers the thread has given back: the same few go back and forth, not new ones. */
-  private readonly spare: ArrayBuffer[] = [];
 
   batchBuffer(): Uint8Array {
     const buffer = this.spare.pop();
