@@ -63,7 +63,10 @@ async function uploadThroughCuts(
     const task = await createUpload(source(), `gs://test-bucket/${name}`, {
       ...testOptions(proxy.url),
       chunkSize,
-      retry: { initialDelay: 5, maxDelay: 50, retries: 5 },
+      // Cut points are random, so several can fall within what a slow server has not yet stored
+      // (a loaded CI machine: six within 8 MiB for seed 11): each of those attempts fails without
+      // progress. The budget must cover every failure the test injects.
+      retry: { initialDelay: 5, maxDelay: 50, retries: CUTS },
     });
     task.on('session', (s) => (sessionUri = s.uri));
     task.on('retry', (r) => retries.push(r));
