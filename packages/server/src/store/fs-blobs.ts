@@ -1,8 +1,14 @@
+import { closeSync, fstatSync, ftruncate, open as openFd, openSync, writev } from 'node:fs';
 import { open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import type { BlobState, BlobStore, BlobWriter, WriterStart } from './types.js';
 import { BufferAllowance } from '../buffer-allowance.js';
-import { isNotFound, removeDurable, syncDir } from './fs-util.js';
+import { fdatasyncFd, isNotFound, removeDurable, syncDir } from './fs-util.js';
+
+// Which calls run in place and which in the thread pool: see the top of fs-util.ts.
+const truncateFd = promisify(ftruncate);
+const createFile = promisify(openFd);
 
 /** Bytes waiting for the disk before `write` makes the caller wait: 8 MiB for one upload alone. */
 const pendingWrites = new BufferAllowance(16 * 1024 * 1024, 128 * 1024, 8 * 1024 * 1024);
@@ -24,33 +30,33 @@ export class FsBlobStore implements BlobStore {
   async openWriter(blobId: string, { offset }: WriterStart): Promise<BlobWriter> {
     const path = this.pathOf(blobId);
     let created = false;
-    let handle: FileHandle;
+    let fd: number;
     try {
-      handle = await open(path, 'r+');
+      fd = openSync(path, 'r+');
     } catch (error) {
       if (!isNotFound(error)) throw error;
-      handle = await open(path, 'w+');
+      fd = await createFile(path, 'w+');
       created = true;
     }
     try {
-      const { size } = await handle.stat();
+      const { size } = fstatSync(fd);
       if (size < offset) {
         throw new Error(
           `Blob ${blobId} holds ${size} bytes, fewer than the ${offset} recorded as stored.`,
         );
       }
-      if (size > offset) await handle.truncate(offset);
+      if (size > offset) await truncateFd(fd, offset);
     } catch (error) {
-      await handle.close();
+      closeSync(fd);
       throw error;
     }
-    return new FileBlobWriter(handle, offset, { newFileDir: created ? this.dir : undefined });
+    return new FileBlobWriter(fd, offset, { newFileDir: created ? this.dir : undefined });
   }
 
   async openOneShotWriter(blobId: string): Promise<BlobWriter> {
     const tmp = join(this.tmpDir, `${blobId}.blob`);
-    const handle = await open(tmp, 'wx');
-    return new FileBlobWriter(handle, 0, {
+    const fd = await createFile(tmp, 'wx');
+    return new FileBlobWriter(fd, 0, {
       // Renamed into place once durable; the rename is made durable by syncing the directory.
       publish: async () => {
         await rename(tmp, this.pathOf(blobId));
@@ -135,12 +141,17 @@ class FileBlobWriter implements BlobWriter {
   private flushing: Promise<void> | undefined;
   private failure: Error | undefined;
   private waiters: (() => void)[] = [];
+  /**
+   * Set when a final commit or an abandon begins: no write may start after it, because the
+   * descriptor is about to be closed and its number may then be reused by another file.
+   */
+  private ending = false;
   private closed = false;
   /** The end of what the last commit made durable (or of what the file held at the start). */
   private committed: number;
 
   constructor(
-    private readonly handle: FileHandle,
+    private readonly fd: number,
     offset: number,
     private readonly options: WriterOptions,
   ) {
@@ -155,7 +166,7 @@ class FileBlobWriter implements BlobWriter {
 
   async write(bytes: Uint8Array): Promise<void> {
     this.throwIfFailed();
-    if (this.closed) throw new Error('write after the blob writer was closed');
+    if (this.ending) throw new Error('write after the blob writer was closed');
     if (bytes.length === 0) return;
     this.pending.push(bytes);
     this.pendingBytes += bytes.length;
@@ -175,8 +186,7 @@ class FileBlobWriter implements BlobWriter {
         let written = 0;
         while (written < bytes) {
           const rest = written === 0 ? batch : remainder(batch, written);
-          const { bytesWritten } = await this.handle.writev(rest, this.position + written);
-          written += bytesWritten;
+          written += await writevAt(this.fd, rest, this.position + written);
         }
         this.position += bytes;
         this.pendingBytes -= bytes;
@@ -216,39 +226,48 @@ class FileBlobWriter implements BlobWriter {
   readonly concurrentCheckpoints = true;
 
   async commit(offset: number, final: boolean): Promise<BlobState | undefined> {
-    if (final) await this.drain();
-    else await this.writtenTo(offset);
+    if (final) {
+      this.ending = true;
+      await this.drain();
+    } else await this.writtenTo(offset);
     if (offset > this.position)
       throw new Error(`cannot commit ${offset} bytes: only ${this.position} were written`);
-    if (final && offset < this.position) await this.handle.truncate(offset);
-    await this.handle.datasync();
+    if (final && offset < this.position) await truncateFd(this.fd, offset);
+    await fdatasyncFd(this.fd);
     this.committed = offset;
     if (this.options.newFileDir !== undefined) {
       await syncDir(this.options.newFileDir);
       this.options.newFileDir = undefined;
     }
     if (final) {
-      await this.close();
+      this.close();
       await this.options.publish?.();
     }
     return undefined;
   }
 
   async abandon(): Promise<void> {
+    this.ending = true;
     await this.drain().catch(() => undefined);
     // Bytes past the last commit were never acknowledged; on a full disk their space matters.
     // (A write that failed half-way may have left more than `position` says.)
     if (!this.closed && !this.options.discard)
-      await this.handle.truncate(this.committed).catch(() => undefined);
-    await this.close();
+      await truncateFd(this.fd, this.committed).catch(() => undefined);
+    this.close();
     await this.options.discard?.();
   }
 
-  private async close(): Promise<void> {
+  private close(): void {
     if (this.closed) return;
     this.closed = true;
-    await this.handle.close();
+    closeSync(this.fd);
   }
+}
+
+function writevAt(fd: number, buffers: Uint8Array[], position: number): Promise<number> {
+  return new Promise((resolve, reject) =>
+    writev(fd, buffers, position, (error, written) => (error ? reject(error) : resolve(written))),
+  );
 }
 
 /** The buffers of `batch` after its first `skip` bytes. */

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdir, opendir, readFile, readdir, rm, rmdir } from 'node:fs/promises';
+import { mkdir, opendir, readdir, rm, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   bucketNotFound,
@@ -28,8 +28,6 @@ import type {
   SessionRecord,
 } from './types.js';
 import { GenerationClock } from './generation.js';
-
-const readText = (p: string) => readFile(p, 'utf8');
 
 /**
  * Metadata as small JSON files, each replaced atomically (write, fsync, rename, fsync the
@@ -106,8 +104,8 @@ export class FsMetadataStore implements MetadataStore {
     });
   }
 
-  async getBucket(name: string): Promise<BucketRecord | undefined> {
-    return readJsonIfExists<BucketRecord>(join(this.bucketDir(name), 'bucket.json'), readText);
+  getBucket(name: string): Promise<BucketRecord | undefined> {
+    return readJsonIfExists(join(this.bucketDir(name), 'bucket.json'));
   }
 
   async listBuckets(): Promise<BucketRecord[]> {
@@ -147,8 +145,8 @@ export class FsMetadataStore implements MetadataStore {
     this.countSession(session, 1);
   }
 
-  async getSession(id: string): Promise<SessionRecord | undefined> {
-    return readJsonIfExists<SessionRecord>(this.sessionPath(id), readText);
+  getSession(id: string): Promise<SessionRecord | undefined> {
+    return readJsonIfExists(this.sessionPath(id));
   }
 
   async putSession(session: SessionRecord): Promise<void> {
@@ -175,7 +173,7 @@ export class FsMetadataStore implements MetadataStore {
     const dir = await opendir(join(this.root, 'sessions'));
     for await (const entry of dir) {
       if (!entry.name.endsWith('.json')) continue;
-      const session = await readJsonIfExists<SessionRecord>(join(dir.path, entry.name), readText);
+      const session = await readJsonIfExists<SessionRecord>(join(dir.path, entry.name));
       if (session) yield session;
     }
   }
@@ -193,14 +191,14 @@ export class FsMetadataStore implements MetadataStore {
       }
       for await (const entry of dir) {
         if (!entry.name.endsWith('.json')) continue;
-        const object = await readJsonIfExists<ObjectRecord>(join(dir.path, entry.name), readText);
+        const object = await readJsonIfExists<ObjectRecord>(join(dir.path, entry.name));
         if (object) yield object;
       }
     }
   }
 
-  async getObject(bucket: string, name: string): Promise<ObjectRecord | undefined> {
-    return readJsonIfExists<ObjectRecord>(this.objectPath(bucket, name), readText);
+  getObject(bucket: string, name: string): Promise<ObjectRecord | undefined> {
+    return readJsonIfExists(this.objectPath(bucket, name));
   }
 
   private names(bucket: string): Promise<string[]> {
@@ -218,7 +216,7 @@ export class FsMetadataStore implements MetadataStore {
     const dir = await opendir(join(this.bucketDir(bucket), 'objects'));
     for await (const entry of dir) {
       if (!entry.name.endsWith('.json')) continue;
-      const object = await readJsonIfExists<ObjectRecord>(join(dir.path, entry.name), readText);
+      const object = await readJsonIfExists<ObjectRecord>(join(dir.path, entry.name));
       if (object) names.push(object.name);
     }
     return names.sort(compareNames);

@@ -138,9 +138,13 @@ async function write(
   const blobState = await commitFinal(writer, kept);
   const total = settlement.kind === 'complete' ? settlement.size : (plan.total ?? current.total);
   if (kept > session.persisted) app.metrics.bytesReceived.inc({}, kept - session.persisted);
+  // A completing request whose blob state did not change skips this record: the final one
+  // carries the offset, and a crash before it loses only bytes never acknowledged. (A changed
+  // blob state, such as a new S3 part, must be on record before anything else happens.)
+  const recordNow = settlement.kind !== 'complete' || blobState !== current.blobState;
   if (kept !== current.persisted || total !== current.total || blobState !== current.blobState) {
     current = { ...current, persisted: kept, total, hash: result.hashAt(kept), blobState };
-    await app.metadata.putSession(current);
+    if (recordNow) await app.metadata.putSession(current);
   }
   if (settlement.kind === 'complete') return finish(app, ctx, current, hashes.value);
   if (result.answer) return { kind: 'error', error: result.answer };
