@@ -10,8 +10,8 @@ import { fdatasyncFd, isNotFound, removeDurable, syncDir } from './fs-util.js';
 const truncateFd = promisify(ftruncate);
 const createFile = promisify(openFd);
 
-/** Bytes waiting for the disk before `write` makes the caller wait: 8 MiB for one upload alone. */
-const pendingWrites = new BufferAllowance(16 * 1024 * 1024, 128 * 1024, 8 * 1024 * 1024);
+/** Bytes waiting for the disk before `write` makes the caller wait: 4 MiB for one upload alone. */
+const pendingWrites = new BufferAllowance(16 * 1024 * 1024, 128 * 1024, 4 * 1024 * 1024);
 /** At most this many buffers go into one writev call. */
 const MAX_BATCH_BUFFERS = 256;
 
