@@ -19,8 +19,10 @@ export interface ChunkSource {
  */
 const readAhead = new BufferAllowance(16 * 1024 * 1024, 64 * 1024, 2 * 1024 * 1024);
 
-/** How long a superseded body goes on being read, at most (see `supersede`). */
+/** A superseded body is read on while bytes keep coming, for at most this long (`supersede`)… */
 const SUPERSEDED_DRAIN_MS = 500;
+/** …and stops once none has arrived or been taken for this long: a silent connection. */
+const SUPERSEDED_IDLE_MS = 50;
 
 /**
  * Pulls a request body chunk by chunk. Unlike async iteration over the request, it can be stopped
@@ -35,6 +37,8 @@ export class BodyReader implements ChunkSource {
   private readonly allowance = readAhead.member();
   private rateTimer: NodeJS.Timeout | undefined;
   private drainTimer: NodeJS.Timeout | undefined;
+  /** When a byte last arrived or was taken (Date.now()), while superseded. */
+  private lastProgress = 0;
   /** Bytes received in the current rate window, and whether we paused the socket in it. */
   private windowBytes = 0;
   private pausedInWindow = false;
@@ -45,6 +49,7 @@ export class BodyReader implements ChunkSource {
     minRate?: { readonly bytesPerSecond: number; readonly windowMs: number },
   ) {
     req.on('data', (chunk: Buffer) => {
+      if (this.drainTimer) this.lastProgress = Date.now();
       this.queue.push(chunk);
       this.queued += chunk.length;
       this.allowance.holding(this.queued);
@@ -81,6 +86,7 @@ export class BodyReader implements ChunkSource {
     while (true) {
       const chunk = this.queue.shift();
       if (chunk) {
+        if (this.drainTimer) this.lastProgress = Date.now();
         this.queued -= chunk.length;
         if (this.ended === undefined) this.allowance.holding(this.queued);
         if (this.queued < readAhead.share && this.req.isPaused() && this.ended === undefined)
@@ -96,12 +102,17 @@ export class BodyReader implements ChunkSource {
    * A newer request wants the session. It is usually the same client retrying after its
    * connection broke, and the bytes that reached this server before the break are still to be
    * read: taking them until the connection's end spares the client sending them again (bench
-   * scenario 5 dropped 2-6.5 MiB a cut before). A body still arriving after SUPERSEDED_DRAIN_MS
-   * comes from a live second writer, and stops.
+   * scenario 5 dropped 2-6.5 MiB a cut before). A connection that has gone silent, or a live
+   * second writer still sending after SUPERSEDED_DRAIN_MS, stops.
    */
   private supersede(): void {
     if (this.ended !== undefined) return;
-    this.drainTimer = setTimeout(() => this.stop('superseded'), SUPERSEDED_DRAIN_MS);
+    const deadline = Date.now() + SUPERSEDED_DRAIN_MS;
+    this.lastProgress = Date.now();
+    this.drainTimer = setInterval(() => {
+      const now = Date.now();
+      if (now >= deadline || now - this.lastProgress >= SUPERSEDED_IDLE_MS) this.stop('superseded');
+    }, SUPERSEDED_IDLE_MS / 2);
   }
 
   /** Stops taking bytes; what is queued is dropped. */
@@ -124,7 +135,7 @@ export class BodyReader implements ChunkSource {
   /** No more bytes come: what is still queued is the consumer's to take. */
   private uncount(): void {
     clearInterval(this.rateTimer);
-    clearTimeout(this.drainTimer);
+    clearInterval(this.drainTimer);
     this.allowance.holding(0);
   }
 
