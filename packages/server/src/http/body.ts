@@ -37,7 +37,7 @@ export class BodyReader implements ChunkSource {
   private readonly allowance = readAhead.member();
   private rateTimer: NodeJS.Timeout | undefined;
   private drainTimer: NodeJS.Timeout | undefined;
-  /** When a byte last arrived or was taken (Date.now()), while superseded. */
+  /** When a byte last arrived or was taken (Date.now()): a superseded body stops when silent. */
   private lastProgress = 0;
   /** Bytes received in the current rate window, and whether we paused the socket in it. */
   private windowBytes = 0;
@@ -49,7 +49,7 @@ export class BodyReader implements ChunkSource {
     minRate?: { readonly bytesPerSecond: number; readonly windowMs: number },
   ) {
     req.on('data', (chunk: Buffer) => {
-      if (this.drainTimer) this.lastProgress = Date.now();
+      this.lastProgress = Date.now();
       this.queue.push(chunk);
       this.queued += chunk.length;
       this.allowance.holding(this.queued);
@@ -86,7 +86,7 @@ export class BodyReader implements ChunkSource {
     while (true) {
       const chunk = this.queue.shift();
       if (chunk) {
-        if (this.drainTimer) this.lastProgress = Date.now();
+        this.lastProgress = Date.now();
         this.queued -= chunk.length;
         if (this.ended === undefined) this.allowance.holding(this.queued);
         if (this.queued < readAhead.share && this.req.isPaused() && this.ended === undefined)

@@ -15,7 +15,7 @@ import { promisify } from 'node:util';
  * fsyncs ran), so it stays off the event loop.
  */
 /** fsync of an open descriptor, in the thread pool. */
-export const fsyncFd = promisify(fsync);
+const fsyncFd = promisify(fsync);
 /** fdatasync of an open descriptor, in the thread pool. */
 export const fdatasyncFd = promisify(fdatasync);
 
