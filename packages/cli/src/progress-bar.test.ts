@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { SpeedMeter, formatBytes, formatDuration, renderProgress } from './progress-bar.js';
+import { formatBytes, formatDuration, renderProgress } from './progress-bar.js';
 
 describe('progress bar', () => {
   it('shows what was sent, what is stored, speed and time left', () => {
@@ -26,17 +26,6 @@ describe('progress bar', () => {
       undefined,
     );
     assert.equal(line, '1.5 KiB  stored 0 B');
-  });
-
-  it('measures speed over the last seconds', () => {
-    const meter = new SpeedMeter(1000);
-    assert.equal(meter.perSecond(), undefined);
-    meter.add(0, 0);
-    meter.add(500, 500);
-    assert.equal(meter.perSecond(), 1000);
-    meter.add(10_000, 500);
-    meter.add(10_500, 1500);
-    assert.equal(meter.perSecond(), 2000);
   });
 
   it('formats sizes and durations', () => {

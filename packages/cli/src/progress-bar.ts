@@ -1,26 +1,5 @@
 import type { Progress } from '@spool/client';
 
-/** Speed over the last few seconds, from timed samples of the bytes sent. */
-export class SpeedMeter {
-  private readonly samples: { at: number; bytes: number }[] = [];
-
-  constructor(private readonly windowMs = 5000) {}
-
-  add(at: number, bytes: number): void {
-    this.samples.push({ at, bytes });
-    while (this.samples.length > 2 && at - this.samples[0]!.at > this.windowMs)
-      this.samples.shift();
-  }
-
-  /** Bytes per second, or undefined until there is something to measure. */
-  perSecond(): number | undefined {
-    const first = this.samples[0];
-    const last = this.samples[this.samples.length - 1];
-    if (!first || !last || last.at - first.at < 200) return undefined;
-    return ((last.bytes - first.bytes) * 1000) / (last.at - first.at);
-  }
-}
-
 export function formatBytes(bytes: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
   let value = bytes;

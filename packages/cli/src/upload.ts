@@ -1,6 +1,7 @@
 import {
   GaveUpError,
   NetworkError,
+  RateMeter,
   StallError,
   createUpload,
   parseObjectUrl,
@@ -10,7 +11,7 @@ import {
 } from '@spool/client/node';
 import { connection, endpointFlag, helpFlag } from './connection.js';
 import { formatFlags, parseFlags, UsageError, type FlagSpec } from './flags.js';
-import { SpeedMeter, renderProgress } from './progress-bar.js';
+import { renderProgress } from './progress-bar.js';
 
 export const uploadFlags: readonly FlagSpec[] = [
   endpointFlag,
@@ -122,7 +123,7 @@ function note(bar: Bar | undefined, text: string): void {
 
 /** The progress line on a terminal, redrawn at most five times a second. */
 class Bar {
-  private readonly speed = new SpeedMeter();
+  private readonly speed = new RateMeter();
   private last = 0;
   private shown = false;
 
@@ -131,7 +132,7 @@ class Bar {
     this.speed.add(now, progress.sent);
     if (now - this.last < 200) return;
     this.last = now;
-    const line = renderProgress(progress, this.speed.perSecond());
+    const line = renderProgress(progress, this.speed.rate(now));
     process.stderr.write(`\r\x1b[K${line.slice(0, (process.stderr.columns || 100) - 1)}`);
     this.shown = true;
   }

@@ -13,6 +13,7 @@ export * from './retry.js';
 export * from './object.js';
 export * from './storage-api.js';
 export { validateChunkSize, chunkEnd, planKnownSize, type RequestPlan } from './plan.js';
+export { RateMeter, secondsLeft } from './rate.js';
 export {
   Upload,
   upload,

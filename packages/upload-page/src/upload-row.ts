@@ -1,8 +1,13 @@
-import { CancelledError, type ObjectResource, type Upload } from '@spool/client/browser';
+import {
+  CancelledError,
+  RateMeter,
+  secondsLeft,
+  type ObjectResource,
+  type Upload,
+} from '@spool/client/browser';
 import { h } from './dom.js';
 import { formatBytes, formatDuration, formatPercent, formatRate } from './format.js';
 import { ProgressBar } from './progress-bar.js';
-import { RateMeter, secondsLeft } from './rate.js';
 
 export type RowState =
   | 'queued'
