@@ -2,6 +2,7 @@
 // a real `spool serve` (docs/protocol.md lists the table).
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { connect, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import {
   CHUNK,
@@ -313,6 +314,21 @@ describe('offsets', () => {
   });
 });
 
+/**
+ * Opens a raw connection and sends the head of a PUT of the whole object (`size` bytes) on the
+ * session: the caller writes the body, or part of it, and decides how the connection ends.
+ */
+async function startWholePut(uri: string, size: number): Promise<Socket> {
+  const target = new URL(uri);
+  const socket = connect(Number(target.port), target.hostname);
+  await new Promise((r) => socket.once('connect', r));
+  socket.on('error', () => undefined);
+  socket.write(
+    `PUT ${target.pathname}${target.search} HTTP/1.1\r\nHost: ${target.host}\r\nContent-Range: bytes 0-${size - 1}/${size}\r\nContent-Length: ${size}\r\n\r\n`,
+  );
+  return socket;
+}
+
 describe('partial bodies', () => {
   it('a connection cut mid-chunk keeps the 256 KiB-aligned prefix it delivered', async () => {
     const data = randomData(4 * CHUNK);
@@ -343,16 +359,9 @@ describe('partial bodies', () => {
   it('a newer request on a busy session makes the older one stop and persist what it has', async () => {
     const data = randomData(4 * CHUNK);
     const uri = await initiate(base, bucket, nextName());
-    const target = new URL(uri);
-    const { connect } = await import('node:net');
-    const socket = connect(Number(target.port), target.hostname);
-    await new Promise((r) => socket.once('connect', r));
+    const socket = await startWholePut(uri, data.length);
     let answer = '';
     socket.on('data', (c: Buffer) => (answer += c.toString()));
-    socket.on('error', () => undefined);
-    socket.write(
-      `PUT ${target.pathname}${target.search} HTTP/1.1\r\nHost: ${target.host}\r\nContent-Range: bytes 0-${data.length - 1}/${data.length}\r\nContent-Length: ${data.length}\r\n\r\n`,
-    );
     socket.write(data.subarray(0, CHUNK + 5000));
     await new Promise((r) => setTimeout(r, 300));
     // The first connection is still open and silent, like a client whose network stalled.
@@ -374,14 +383,7 @@ describe('partial bodies', () => {
     const sent = 128 * CHUNK;
     const data = randomData(2 * sent);
     const uri = await initiate(base, bucket, nextName());
-    const target = new URL(uri);
-    const { connect } = await import('node:net');
-    const socket = connect(Number(target.port), target.hostname);
-    await new Promise((r) => socket.once('connect', r));
-    socket.on('error', () => undefined);
-    socket.write(
-      `PUT ${target.pathname}${target.search} HTTP/1.1\r\nHost: ${target.host}\r\nContent-Range: bytes 0-${data.length - 1}/${data.length}\r\nContent-Length: ${data.length}\r\n\r\n`,
-    );
+    const socket = await startWholePut(uri, data.length);
     await new Promise((r) => socket.end(data.subarray(0, sent), () => r(undefined)));
     const status = await query(uri);
     assert.equal(status.status, 308);
