@@ -216,4 +216,23 @@ describe('ingest with checkpoints in the background', () => {
     assert.ok(checkpoints.length >= 2, `checkpoints at ${checkpoints.join(', ')}`);
     assert.ok(checkpoints.every((offset) => offset % (256 * KiB) === 0));
   });
+
+  it('checkpoints on the way, but not once every announced byte is in', async () => {
+    // The request's own commit follows at once: a checkpoint there would sync and record twice.
+    const checkpointsOf = async (size: number) => {
+      const data = Buffer.alloc(size, 3);
+      const checkpoints: number[] = [];
+      const writer = { ...memoryWriter(), concurrentCheckpoints: true };
+      const result = await ingest(bodyOf(split(data, 256 * KiB)), writer, plan(0, 0, size), {
+        persisted: 0,
+        hash: new UploadHasher().save(),
+        checkpoint: (offset) => (checkpoints.push(offset), Promise.resolve()),
+      });
+      assert.equal(result.end, 'complete');
+      return checkpoints;
+    };
+    assert.deepEqual(await checkpointsOf(8 * MiB), []);
+    const long = await checkpointsOf(20 * MiB);
+    assert.ok(long.length >= 1 && long.every((offset) => offset < 20 * MiB), long.join(', '));
+  });
 });

@@ -112,6 +112,8 @@ export async function ingest(
   const checkpointIfDue = async (): Promise<void> => {
     const checkpoint = options.checkpoint;
     if (!checkpoint || inFlight || checkpointFailure) return;
+    // Every byte the request announced is in: its own commit follows at once.
+    if (plan.exact && stored >= plan.limit) return;
     const bytes = boundary - checkpointed;
     const step = writer.concurrentCheckpoints
       ? CHECKPOINT_BYTES.background
