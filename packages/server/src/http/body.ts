@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { BufferAllowance } from '../buffer-allowance.js';
+import { TurnBudget } from './turn-budget.js';
 
 /** How a request body stopped. */
 export type BodyEnd = 'complete' | 'interrupted' | 'superseded' | 'too-slow';
@@ -24,26 +25,9 @@ const SUPERSEDED_DRAIN_MS = 500;
 /** …and stops once none has arrived or been taken for this long: a silent connection. */
 const SUPERSEDED_IDLE_MS = 50;
 
-/**
- * Bytes all bodies together hand out in one phase of the event loop before their consumers wait
- * for the next one. Each chunk taken is copied, hashed and written in the same turn; without a
- * bound, a turn that found 200 sockets readable did 12-25 MiB of that work while status queries
- * and new requests waited for it (bench scenario 4: p99 status query 38-46 ms, 23-27 with this).
- */
+/** Bytes all bodies together hand out in one phase of the event loop (see TurnBudget). */
 export const TURN_BYTES = 1024 * 1024;
-let takenThisTurn = 0;
-let turnEnding = false;
-
-/** Counts `bytes` against this phase's budget; the count starts over after the phase. */
-function takeFromTurn(bytes: number): void {
-  takenThisTurn += bytes;
-  if (turnEnding) return;
-  turnEnding = true;
-  setImmediate(() => {
-    takenThisTurn = 0;
-    turnEnding = false;
-  });
-}
+const turn = new TurnBudget(TURN_BYTES);
 
 /**
  * Pulls a request body chunk by chunk. Unlike async iteration over the request, it can be stopped
@@ -105,11 +89,11 @@ export class BodyReader implements ChunkSource {
   /** The next chunk, or how the body ended. */
   async next(): Promise<Buffer | BodyEnd> {
     while (true) {
-      if (takenThisTurn >= TURN_BYTES && this.queue.length > 0)
-        await new Promise<void>((resolve) => setImmediate(resolve));
+      // Let through after the wait, the chunk is taken even if others have spent the phase.
+      if (turn.spent && this.queue.length > 0) await turn.wait(this.queue[0]!.length);
       const chunk = this.queue.shift();
       if (chunk) {
-        takeFromTurn(chunk.length);
+        turn.take(chunk.length);
         this.lastProgress = Date.now();
         this.queued -= chunk.length;
         if (this.ended === undefined) this.allowance.holding(this.queued);
