@@ -5,17 +5,19 @@ import { describe, it } from 'node:test';
 import { BodyReader, TURN_BYTES } from './body.js';
 
 /**
- * A request whose client sends `sent` bytes of a body announcing `announced`, then closes the
- * connection; the handler waits for the request to close before it reads the body, as one does
- * that waits for its session's lock.
+ * The server side of a request whose client sends `sent` bytes of a body announcing `announced`,
+ * then ends the connection: as soon as it arrives, or (`closed`) once it has closed, as a handler
+ * sees it that waited for its session's lock.
  */
-async function readAfterClose(announced: number, sent: number): Promise<(Buffer | string)[]> {
-  const seen = new Promise<IncomingMessage>((resolve, reject) => {
+function receive(announced: number, sent: number, when: 'arrived' | 'closed') {
+  return new Promise<IncomingMessage>((resolve, reject) => {
     const server = createServer((req) => {
-      req.once('close', () => {
+      const done = () => {
         server.close();
         resolve(req);
-      });
+      };
+      if (when === 'closed') req.once('close', done);
+      else done();
     });
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => {
@@ -25,38 +27,19 @@ async function readAfterClose(announced: number, sent: number): Promise<(Buffer 
       socket.end(Buffer.alloc(sent, 1));
     });
   });
-  const req = await seen;
-  const body = new BodyReader(req);
-  const out: (Buffer | string)[] = [];
-  while (true) {
-    const next = await body.next();
-    out.push(next);
-    if (typeof next === 'string') return out;
-  }
 }
 
 describe('BodyReader', () => {
   it('ends at once when the connection closed before reading began', async () => {
-    const out = await readAfterClose(1000, 10);
-    assert.equal(out.at(-1), 'interrupted');
+    const body = new BodyReader(await receive(1000, 10, 'closed'));
+    let next = await body.next();
+    while (typeof next !== 'string') next = await body.next();
+    assert.equal(next, 'interrupted');
   });
 
   it('hands out at most a turn of bytes before the event loop moves on', async () => {
     const size = 8 * TURN_BYTES;
-    const received = new Promise<IncomingMessage>((resolve, reject) => {
-      const server = createServer((req) => {
-        server.close();
-        resolve(req);
-      });
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => {
-        const socket = connect((server.address() as AddressInfo).port, '127.0.0.1');
-        socket.on('error', () => undefined);
-        socket.write(`PUT / HTTP/1.1\r\nHost: x\r\nContent-Length: ${size}\r\n\r\n`);
-        socket.end(Buffer.alloc(size, 1));
-      });
-    });
-    const req = await received;
+    const req = await receive(size, size, 'arrived');
     const body = new BodyReader(req);
     // The reader pauses the socket once its read-ahead (more than a turn's worth) is full.
     const deadline = Date.now() + 5000;
