@@ -57,6 +57,19 @@ const ctx = {
   },
 };
 
+/**
+ * Each scenario starts on the same disk: what the previous one stored is deleted (only the input
+ * files and the client's cache stay). With scenario 4's 4.8 GB left in place, scenario 5's clean
+ * upload took 3.4-3.9 s instead of 2.8.
+ */
+async function keepOnlyInputs() {
+  const keep = new Set([...[...files.values()].map((f) => f.path), ctx.clientEnv.XDG_CACHE_HOME]);
+  for (const entry of await readdir(work)) {
+    const path = join(work, entry);
+    if (!keep.has(path)) await rm(path, { recursive: true, force: true });
+  }
+}
+
 const started = new Date();
 const rows = [];
 try {
@@ -66,6 +79,7 @@ try {
     for (const row of await scenario.run(ctx))
       rows.push({ scenario: scenario.id, title: scenario.title, ...row });
     ctx.log(`  (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
+    await keepOnlyInputs();
   }
 } finally {
   await rm(work, { recursive: true, force: true });

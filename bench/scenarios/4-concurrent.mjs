@@ -2,6 +2,7 @@
 // scenario 1's single upload), the latency of status queries to other sessions meanwhile, and
 // the server's peak resident memory. A fresh server each round, so that its peak is this round's.
 import { spawn } from 'node:child_process';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { MiB, median, memory, mibPerSecond, run, startSpool } from '../lib/common.mjs';
@@ -15,7 +16,8 @@ export default {
   async run(ctx) {
     const rounds = [];
     for (let round = 0; round < ctx.rounds; round++) {
-      const spool = await startSpool(join(ctx.work, `s4-${round}`));
+      const dataDir = join(ctx.work, `s4-${round}`);
+      const spool = await startSpool(dataDir);
       try {
         const prober = await startProber(ctx, spool.url);
         const { stdout } = await run(process.execPath, [
@@ -33,6 +35,8 @@ export default {
         rounds.push(result);
       } finally {
         await spool.stop();
+        // The next round and scenario write on a disk without these 1.6 GB.
+        await rm(dataDir, { recursive: true, force: true });
       }
     }
     const aggregate = median(rounds.map((r) => r.mibps));
