@@ -2,7 +2,7 @@
 import { spawn } from 'node:child_process';
 import { createCipheriv, createHash } from 'node:crypto';
 import { createWriteStream, readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -37,6 +37,10 @@ export async function randomFile(path, size, seed) {
     if (!out.write(piece)) await new Promise((r) => out.once('drain', r));
   }
   await new Promise((resolve, reject) => out.end((error) => (error ? reject(error) : resolve())));
+  // On disk before the first measurement, so that its writeback does not run during one.
+  const file = await open(path, 'r');
+  await file.sync();
+  await file.close();
   return md5.digest('base64');
 }
 
