@@ -103,6 +103,10 @@ export async function ingest(
     boundary = Math.max(boundary, stored - (stored % CHUNK_GRANULARITY));
   };
 
+  /** How far apart checkpoints are for this writer (see CHECKPOINT_BYTES). */
+  const step = writer.concurrentCheckpoints
+    ? CHECKPOINT_BYTES.background
+    : CHECKPOINT_BYTES.pausing;
   /**
    * Makes progress durable during a long request. A checkpoint that is due waits for an offset
    * the writer can commit without extra writes (S3: the end of a part), for as long again at
@@ -115,9 +119,6 @@ export async function ingest(
     // Every byte the request announced is in: its own commit follows at once.
     if (plan.exact && stored >= plan.limit) return;
     const bytes = boundary - checkpointed;
-    const step = writer.concurrentCheckpoints
-      ? CHECKPOINT_BYTES.background
-      : CHECKPOINT_BYTES.pausing;
     const ms = Date.now() - checkpointTime;
     const due =
       bytes > 0 &&
