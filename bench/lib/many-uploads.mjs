@@ -1,9 +1,9 @@
 // Many uploads from one process, CONCURRENCY at a time.
 //   node many-uploads.mjs KIND SERVER_URL COUNT BYTES CONCURRENCY
-// KIND: spool-resumable (@spool/client: session, then the bytes), spool-multipart (one
-// multipart/related POST per object, as GCS clients send small files), or tus (tus-js-client to
-// @tus/server). Prints {ms} on stdout.
-import { randomBytes, randomUUID } from 'node:crypto';
+// KIND: spool-resumable (@spool/client: session, then the bytes), spool-multipart (@spool/client
+// with multipartThreshold: one multipart/related POST per object, as GCS clients send small
+// files), or tus (tus-js-client to @tus/server). Prints {ms} on stdout.
+import { randomBytes } from 'node:crypto';
 import { upload } from '@spool/client/node';
 import { Upload } from 'tus-js-client';
 
@@ -14,17 +14,12 @@ const bytes = Number(bytesText);
 const senders = {
   'spool-resumable': (name, body) =>
     upload(body, { bucket: 'bench', object: name }, { endpoint: server, stateStore: null }),
-  'spool-multipart': async (name, body) => {
-    const boundary = randomUUID();
-    const head = `--${boundary}\r\nContent-Type: application/json\r\n\r\n${JSON.stringify({ name })}\r\n--${boundary}\r\nContent-Type: application/octet-stream\r\n\r\n`;
-    const res = await fetch(`${server}/upload/storage/v1/b/bench/o?uploadType=multipart`, {
-      method: 'POST',
-      headers: { 'content-type': `multipart/related; boundary=${boundary}` },
-      body: Buffer.concat([Buffer.from(head), body, Buffer.from(`\r\n--${boundary}--\r\n`)]),
-    });
-    await res.arrayBuffer();
-    if (res.status !== 200) throw new Error(`multipart upload answered ${res.status}`);
-  },
+  'spool-multipart': (name, body) =>
+    upload(
+      body,
+      { bucket: 'bench', object: name },
+      { endpoint: server, stateStore: null, multipartThreshold: body.length },
+    ),
   tus: (name, body) =>
     new Promise((resolve, reject) =>
       new Upload(body, {

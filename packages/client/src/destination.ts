@@ -105,8 +105,10 @@ export function normalizeEndpoint(endpoint: string): string {
 const enc = encodeURIComponent;
 
 export const urls = {
+  /** Where uploads of new objects go (uploadType=resumable, multipart or media). */
+  insert: (endpoint: string, bucket: string) => `${endpoint}/upload/storage/v1/b/${enc(bucket)}/o`,
   initiate: (endpoint: string, bucket: string, object: string, query: string) =>
-    `${endpoint}/upload/storage/v1/b/${enc(bucket)}/o?uploadType=resumable&name=${enc(object)}${query}`,
+    `${urls.insert(endpoint, bucket)}?uploadType=resumable&name=${enc(object)}${query}`,
   object: (endpoint: string, bucket: string, object: string) =>
     `${endpoint}/storage/v1/b/${enc(bucket)}/o/${enc(object)}`,
   objects: (endpoint: string, bucket: string) => `${endpoint}/storage/v1/b/${enc(bucket)}/o`,

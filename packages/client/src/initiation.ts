@@ -15,6 +15,14 @@ export interface InitiationRequest {
   readonly notFoundHint: string;
 }
 
+/** The preconditions as query parameters of the JSON API, each starting with `&`. */
+export function preconditionQuery(preconditions: Preconditions): string {
+  return PRECONDITION_NAMES.map((name) => {
+    const value = preconditions[name];
+    return value === undefined ? '' : `&${name}=${encodeURIComponent(value)}`;
+  }).join('');
+}
+
 export function jsonInitiation(
   endpoint: string,
   names: { readonly bucket: string; readonly object: string },
@@ -23,11 +31,7 @@ export function jsonInitiation(
   size: number | undefined,
 ): InitiationRequest {
   const { bucket, object } = names;
-  const query = PRECONDITION_NAMES.map((name) => {
-    const value = preconditions[name];
-    return value === undefined ? '' : `&${name}=${encodeURIComponent(value)}`;
-  }).join('');
-  const url = urls.initiate(endpoint, bucket, object, query);
+  const url = urls.initiate(endpoint, bucket, object, preconditionQuery(preconditions));
   return {
     url,
     headers: {

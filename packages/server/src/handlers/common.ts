@@ -1,5 +1,14 @@
-import { bucketNameProblem, bucketNotFound, objectNameProblem } from '@spool/core';
+import {
+  bucketNameProblem,
+  bucketNotFound,
+  objectNameProblem,
+  objectResource,
+  type StoredObject,
+} from '@spool/core';
+import { sendJsonCut } from '../faults/faulty-body.js';
+import type { Context } from '../http/context.js';
 import { HttpError, badRequest } from '../http/errors.js';
+import { sendJson } from '../http/respond.js';
 import type { Services } from '../services.js';
 import type { BucketRecord } from '../store/types.js';
 
@@ -28,4 +37,16 @@ export function customMetadataHeaders(
     }
   }
   return out;
+}
+
+/** The answer carrying a completed upload's object, which fault injection may cut short. */
+export async function sendCompleted(
+  ctx: Context,
+  object: StoredObject,
+  headers: Record<string, string> = {},
+): Promise<void> {
+  const resource = objectResource(object, ctx.baseUrl);
+  const cutAfter = ctx.faults.finalResponse();
+  if (cutAfter === undefined) return sendJson(ctx, 200, resource, headers);
+  await sendJsonCut(ctx, 200, resource, cutAfter, headers);
 }

@@ -1,16 +1,13 @@
 import {
   incompleteResponse,
-  objectResource,
   parsePreconditions,
   protocolError,
   type ChunkRequest,
   type InitiationBody,
-  type StoredObject,
 } from '@spool/core';
-import { sendJsonCut } from '../faults/faulty-body.js';
 import { header, type Context } from '../http/context.js';
 import { HttpError, badRequest } from '../http/errors.js';
-import { sendEmpty, sendError, sendJson } from '../http/respond.js';
+import { sendEmpty, sendError } from '../http/respond.js';
 import { redactSessionId } from '../ids.js';
 import type { Services } from '../services.js';
 import { openSession } from '../upload/sessions.js';
@@ -21,7 +18,7 @@ import {
   withSession,
   type ChunkOutcome,
 } from '../upload/session-chunk.js';
-import { requireBucket } from './common.js';
+import { requireBucket, sendCompleted } from './common.js';
 import { parseSizeHeader, readInitiationBody, resolveObjectName } from './initiation.js';
 
 /** The command protocol gcloud, Ruby and Firebase clients use (X-Goog-Upload-Protocol: resumable). */
@@ -121,18 +118,6 @@ async function renderJson(ctx: Context, outcome: ChunkOutcome, no308: boolean): 
     case 'error':
       return sendError(ctx, outcome.error);
   }
-}
-
-/** The answer carrying a completed upload's object, which fault injection may cut short. */
-async function sendCompleted(
-  ctx: Context,
-  object: StoredObject,
-  headers: Record<string, string> = {},
-): Promise<void> {
-  const resource = objectResource(object, ctx.baseUrl);
-  const cutAfter = ctx.faults.finalResponse();
-  if (cutAfter === undefined) return sendJson(ctx, 200, resource, headers);
-  await sendJsonCut(ctx, 200, resource, cutAfter, headers);
 }
 
 // The command protocol: every request is a POST naming a command; status is reported in

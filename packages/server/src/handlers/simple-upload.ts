@@ -1,9 +1,4 @@
-import {
-  parseGoogHash,
-  parsePreconditions,
-  objectResource,
-  type DeclaredHashes,
-} from '@spool/core';
+import { parseGoogHash, parsePreconditions, type DeclaredHashes } from '@spool/core';
 import { uploadBody, type BodyEnd, type BodyReader, type ChunkSource } from '../http/body.js';
 import { header, type Context } from '../http/context.js';
 import { HttpError, badRequest } from '../http/errors.js';
@@ -13,10 +8,10 @@ import {
   multipartBoundary,
   type MultipartEvent,
 } from '../http/multipart-related.js';
-import { sendError, sendJson } from '../http/respond.js';
+import { sendError } from '../http/respond.js';
 import type { Services } from '../services.js';
 import { storeOneShot } from '../upload/one-shot.js';
-import { customMetadataHeaders, requireBucket } from './common.js';
+import { customMetadataHeaders, requireBucket, sendCompleted } from './common.js';
 import { MAX_METADATA_BODY, parseMetadataJson, resolveObjectName } from './initiation.js';
 
 function declaredHash(ctx: Context): DeclaredHashes {
@@ -50,7 +45,7 @@ export async function mediaUpload(app: Services, ctx: Context, bucket: string): 
     interrupt: ctx.faults.upload(),
   });
   if (!result.ok) return sendError(ctx, result.error);
-  sendJson(ctx, 200, objectResource(result.object, ctx.baseUrl));
+  await sendCompleted(ctx, result.object);
 }
 
 /**
@@ -87,7 +82,7 @@ export async function multipartUpload(app: Services, ctx: Context, bucket: strin
     interrupt: ctx.faults.upload(),
   });
   if (!result.ok) return sendError(ctx, source.problem ?? result.error);
-  sendJson(ctx, 200, objectResource(result.object, ctx.baseUrl));
+  await sendCompleted(ctx, result.object);
 }
 
 /** The media part of a multipart body as a chunk source, after its metadata part has been read. */
