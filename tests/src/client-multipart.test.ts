@@ -94,7 +94,7 @@ describe('which uploads go in one multipart request', () => {
     it(`${what} of exactly the threshold: one request, no session, byte-identical`, async () => {
       const before = await stored('multipart');
       const outcome = await run(make(), []);
-      assert.ok(!(outcome.result instanceof Error), String(outcome.result));
+      if (outcome.result instanceof Error) throw outcome.result;
       assert.equal(outcome.result.size, String(SIZE));
       assert.equal(outcome.sessions, 0);
       assert.equal((await stored('multipart')) - before, 1);
@@ -105,7 +105,7 @@ describe('which uploads go in one multipart request', () => {
   it('an empty file with any threshold above 0: one request, an empty object', async () => {
     const empty = await writeScratch(dir, 'empty.bin', Buffer.alloc(0));
     const outcome = await run(empty, [], { multipartThreshold: 1 });
-    assert.ok(!(outcome.result instanceof Error), String(outcome.result));
+    if (outcome.result instanceof Error) throw outcome.result;
     assert.equal(outcome.result.size, '0');
     assert.equal(outcome.sessions, 0);
   });
@@ -113,14 +113,14 @@ describe('which uploads go in one multipart request', () => {
   it('one byte over the threshold: a resumable session', async () => {
     const before = await stored('multipart');
     const outcome = await run(path, [], { multipartThreshold: SIZE - 1 });
-    assert.ok(!(outcome.result instanceof Error), String(outcome.result));
+    if (outcome.result instanceof Error) throw outcome.result;
     assert.equal(outcome.sessions, 1);
     assert.equal(await stored('multipart'), before);
   });
 
   it('a stream, however small: a resumable session (its size is not known in advance)', async () => {
     const outcome = await run(Readable.from([data]), []);
-    assert.ok(!(outcome.result instanceof Error), String(outcome.result));
+    if (outcome.result instanceof Error) throw outcome.result;
     assert.equal(outcome.sessions, 1);
   });
 
@@ -146,7 +146,7 @@ describe('a multipart upload sent again', () => {
   ]) {
     it(`${JSON.stringify(instructions)}: retried whole, byte-identical`, async () => {
       const outcome = await run(path, instructions, { preconditions: { ifGenerationMatch: '0' } });
-      assert.ok(!(outcome.result instanceof Error), String(outcome.result));
+      if (outcome.result instanceof Error) throw outcome.result;
       assert.equal(outcome.retries.length, instructions.length);
       assert.equal(outcome.completed, true);
       assert.equal(md5Base64(await readObject(spool.url, outcome.name)), md5Base64(data));
@@ -157,7 +157,7 @@ describe('a multipart upload sent again', () => {
     const outcome = await run(path, ['return-broken-stream-final-chunk-after-10B'], {
       preconditions: { ifGenerationMatch: '0' },
     });
-    assert.ok(!(outcome.result instanceof Error), String(outcome.result));
+    if (outcome.result instanceof Error) throw outcome.result;
     assert.equal(outcome.retries.length, 1);
     assert.equal(outcome.completed, true);
     // The object the client returns is the one the first request created, still the only one.
@@ -169,7 +169,7 @@ describe('a multipart upload sent again', () => {
 
   it('the answer lost, no preconditions: sent again, the object holds the same bytes', async () => {
     const outcome = await run(path, ['return-broken-stream-final-chunk-after-0B']);
-    assert.ok(!(outcome.result instanceof Error), String(outcome.result));
+    if (outcome.result instanceof Error) throw outcome.result;
     assert.equal(outcome.retries.length, 1);
     assert.equal(md5Base64(await readObject(spool.url, outcome.name)), md5Base64(data));
   });
@@ -180,7 +180,7 @@ describe('a multipart upload sent again', () => {
   ] as const) {
     it(`a 412 ${when}, a clear error, the object there untouched`, async () => {
       const first = await run(path, []);
-      assert.ok(!(first.result instanceof Error), String(first.result));
+      if (first.result instanceof Error) throw first.result;
       const outcome = await run(
         new Uint8Array(randomData(SIZE)),
         [...instructions],
