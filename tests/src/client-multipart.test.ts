@@ -187,7 +187,10 @@ describe('a multipart upload sent again', () => {
         { preconditions: { ifGenerationMatch: '0' } },
         first.name,
       );
-      assert.ok(outcome.result instanceof HttpError, String(outcome.result));
+      assert.ok(
+        outcome.result instanceof HttpError,
+        `expected an HttpError, got ${JSON.stringify(outcome.result)}`,
+      );
       assert.equal(outcome.result.status, 412);
       assert.match(
         outcome.result.message,
