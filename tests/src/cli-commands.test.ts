@@ -17,6 +17,7 @@ import {
   CHUNK,
 } from './harness/gcs.js';
 import { readObject, scratchDir, writeScratch } from './harness/client.js';
+import { send } from './harness/http.js';
 import { SpoolProcess, spoolBin } from './harness/spool-process.js';
 import { TcpProxy } from './harness/tcp-proxy.js';
 
@@ -39,7 +40,13 @@ interface Run {
 /** Starts `spool ARGS` with a private cache directory and no endpoint from the environment. */
 function start(args: readonly string[], env: Record<string, string> = {}): ChildProcess {
   const clean = { ...process.env };
-  for (const name of ['SPOOL_ENDPOINT', 'STORAGE_EMULATOR_HOST', 'SPOOL_TOKEN', 'SPOOL_CHUNK_SIZE'])
+  for (const name of [
+    'SPOOL_ENDPOINT',
+    'STORAGE_EMULATOR_HOST',
+    'SPOOL_TOKEN',
+    'SPOOL_CHUNK_SIZE',
+    'SPOOL_MULTIPART_THRESHOLD',
+  ])
     delete clean[name];
   return spawn(process.execPath, [spoolBin, ...args], {
     env: { ...clean, XDG_CACHE_HOME: cache, ...env },
@@ -96,6 +103,31 @@ describe('spool upload', () => {
     assert.equal(object['size'], String(data.length));
     assert.equal(object['md5Hash'], md5Base64(data));
     assert.deepEqual(await readObject(spool.url, 'cli/a.json.bin'), data);
+  });
+
+  it('sends a file up to --multipart-threshold in one multipart request, a larger one through a session', async () => {
+    const multipartObjects = async () => {
+      const text = (await send({ method: 'GET', url: `${spool.url}/metrics` })).text();
+      const line = text
+        .split('\n')
+        .find((l) => l.startsWith('spool_objects_stored_total{type="multipart"}'));
+      return line === undefined ? 0 : Number(line.split(' ').pop());
+    };
+    const data = randomData(100 * 1024);
+    const path = await writeScratch(dir, 'small-multipart.bin', data);
+    for (const [threshold, added] of [
+      ['100KiB', 1],
+      ['102399', 0],
+    ] as const) {
+      const before = await multipartObjects();
+      const run = await spoolCli(
+        ['upload', path, 'gs://test-bucket/cli/multipart.bin', '--multipart-threshold', threshold],
+        { env: { SPOOL_ENDPOINT: spool.url } },
+      );
+      assert.equal(run.code, 0, run.stderr);
+      assert.equal((await multipartObjects()) - before, added, threshold);
+      assert.deepEqual(await readObject(spool.url, 'cli/multipart.bin'), data);
+    }
   });
 
   it('uploads standard input in chunks, with STORAGE_EMULATOR_HOST as the endpoint', async () => {

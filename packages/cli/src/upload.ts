@@ -28,13 +28,21 @@ export const uploadFlags: readonly FlagSpec[] = [
     kind: 'boolean',
     help: 'Also compute MD5 and have the server and the result checked against it (CRC32C always is).',
   },
+  {
+    name: 'multipart-threshold',
+    env: 'SPOOL_MULTIPART_THRESHOLD',
+    kind: 'size',
+    value: 'SIZE',
+    help: 'Send a file of at most this size in one multipart request instead of a resumable session (an interrupted one is sent again whole; e.g. 8MiB).',
+  },
   { name: 'json', kind: 'boolean', help: 'Print the final object resource as JSON on stdout.' },
   helpFlag,
 ];
 
 export const uploadUsage = `Usage: spool upload <file|-> gs://BUCKET/OBJECT [flags]
 
-Uploads a file, or standard input (-), through a resumable session, and checks that the object
+Uploads a file, or standard input (-), through a resumable session (a file up to
+--multipart-threshold in one request), and checks that the object
 the server stores has the size and CRC32C (and with --md5, the MD5) of what was read. Interrupted uploads of a file
 resume where they stopped when the same command runs again. A bearer token comes from
 $SPOOL_TOKEN. Exit status 0 only when the object is stored and matches.
@@ -68,6 +76,7 @@ export async function upload(argv: readonly string[]): Promise<number> {
       ...connection(values, process.env),
       chunkSize: values['chunk-size'] as number | undefined,
       md5: values.md5 === true,
+      multipartThreshold: values['multipart-threshold'] as number | undefined,
       signal: interrupt.signal,
     });
     task.on('progress', (progress) => bar?.update(progress));
