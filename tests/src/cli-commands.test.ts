@@ -17,7 +17,7 @@ import {
   CHUNK,
 } from './harness/gcs.js';
 import { readObject, scratchDir, writeScratch } from './harness/client.js';
-import { send } from './harness/http.js';
+import { scrape } from './harness/metrics.js';
 import { SpoolProcess, spoolBin } from './harness/spool-process.js';
 import { TcpProxy } from './harness/tcp-proxy.js';
 
@@ -106,13 +106,8 @@ describe('spool upload', () => {
   });
 
   it('sends a file up to --multipart-threshold in one multipart request, a larger one through a session', async () => {
-    const multipartObjects = async () => {
-      const text = (await send({ method: 'GET', url: `${spool.url}/metrics` })).text();
-      const line = text
-        .split('\n')
-        .find((l) => l.startsWith('spool_objects_stored_total{type="multipart"}'));
-      return line === undefined ? 0 : Number(line.split(' ').pop());
-    };
+    const multipartObjects = async () =>
+      (await scrape(spool.url)).get('spool_objects_stored_total{type="multipart"}') ?? 0;
     const data = randomData(100 * 1024);
     const path = await writeScratch(dir, 'small-multipart.bin', data);
     for (const [threshold, added] of [

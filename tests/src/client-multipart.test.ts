@@ -18,6 +18,7 @@ import { readObject, scratchDir, testOptions, writeScratch } from './harness/cli
 import { createRetryTest, getRetryTest } from './harness/faults.js';
 import { KiB, md5Base64, randomData } from './harness/gcs.js';
 import { send } from './harness/http.js';
+import { scrape } from './harness/metrics.js';
 import { SpoolProcess } from './harness/spool-process.js';
 
 const SIZE = 300 * KiB;
@@ -33,11 +34,7 @@ after(async () => spool.stop());
 
 /** Objects created so far by upload type, from the server's metrics. */
 async function stored(type: string): Promise<number> {
-  const text = (await send({ method: 'GET', url: `${spool.url}/metrics` })).text();
-  const line = text
-    .split('\n')
-    .find((l) => l.startsWith(`spool_objects_stored_total{type="${type}"}`));
-  return line === undefined ? 0 : Number(line.split(' ').pop());
+  return (await scrape(spool.url)).get(`spool_objects_stored_total{type="${type}"}`) ?? 0;
 }
 
 async function objectMetadata(name: string): Promise<Record<string, string>> {
