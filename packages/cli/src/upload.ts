@@ -42,9 +42,9 @@ export const uploadFlags: readonly FlagSpec[] = [
 export const uploadUsage = `Usage: spool upload <file|-> gs://BUCKET/OBJECT [flags]
 
 Uploads a file, or standard input (-), through a resumable session (a file up to
---multipart-threshold in one request), and checks that the object
-the server stores has the size and CRC32C (and with --md5, the MD5) of what was read. Interrupted uploads of a file
-resume where they stopped when the same command runs again. A bearer token comes from
+--multipart-threshold in one request), and checks that the object the server stores has the
+size and CRC32C (and with --md5, the MD5) of what was read. Interrupted uploads of a file resume
+where they stopped when the same command runs again. A bearer token comes from
 $SPOOL_TOKEN. Exit status 0 only when the object is stored and matches.
 
 Flags:

@@ -15,6 +15,11 @@ export interface InitiationRequest {
   readonly notFoundHint: string;
 }
 
+/** What to suggest when a request naming `bucket` is answered 404. */
+export function missingBucketHint(endpoint: string, bucket: string): string {
+  return `Does the bucket "${bucket}" exist at ${endpoint}?`;
+}
+
 /** The preconditions as query parameters of the JSON API, each starting with `&`. */
 export function preconditionQuery(preconditions: Preconditions): string {
   return PRECONDITION_NAMES.map((name) => {
@@ -45,7 +50,7 @@ export function jsonInitiation(
       what: `starting an upload session for gs://${bucket}/${object}`,
       url,
     },
-    notFoundHint: `Does the bucket "${bucket}" exist at ${endpoint}?`,
+    notFoundHint: missingBucketHint(endpoint, bucket),
   };
 }
 

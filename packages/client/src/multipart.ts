@@ -6,7 +6,7 @@ import {
 } from '@spool/core';
 import { urls } from './destination.js';
 import { InvalidOptionsError, type RequestContext } from './errors.js';
-import { preconditionQuery } from './initiation.js';
+import { missingBucketHint, preconditionQuery } from './initiation.js';
 import type { RequestBody } from './transport.js';
 
 // A whole object in one request (uploadType=multipart): a JSON metadata part, then the media
@@ -22,6 +22,8 @@ export interface MultipartRequest {
   /** The closing boundary. */
   readonly tail: Uint8Array<ArrayBuffer>;
   readonly context: RequestContext;
+  /** What to suggest when the answer is 404. */
+  readonly notFoundHint: string;
 }
 
 /** Checks the `multipartThreshold` option: a whole number of bytes, 0 for never. */
@@ -44,7 +46,7 @@ export function multipartRequest(
   metadata: ObjectMetadata,
   preconditions: Preconditions,
   hashes: UploadChecksums,
-  boundary: string = randomBoundary(),
+  boundary: string = nextBoundary(),
 ): MultipartRequest {
   const { bucket, object } = names;
   const url = `${urls.insert(endpoint, bucket)}?uploadType=multipart${preconditionQuery(preconditions)}`;
@@ -63,6 +65,7 @@ export function multipartRequest(
     ),
     tail: encoder.encode(`\r\n--${boundary}--\r\n`),
     context: { method: 'POST', what: `uploading gs://${bucket}/${object} in one request`, url },
+    notFoundHint: missingBucketHint(endpoint, bucket),
   };
 }
 
@@ -112,6 +115,6 @@ const BOUNDARY_PREFIX = Array.from(crypto.getRandomValues(new Uint8Array(16)), (
 ).join('');
 let boundaries = 0;
 
-function randomBoundary(): string {
+function nextBoundary(): string {
   return `${BOUNDARY_PREFIX}-${++boundaries}`;
 }

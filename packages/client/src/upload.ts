@@ -587,7 +587,7 @@ export class Upload extends Emitter<UploadEvents> {
             return { kind: 'complete' as const, object: existing };
           }
         }
-        return this.wholeOutcome(ex, context, destination);
+        return this.wholeOutcome(ex, context, request.notFoundHint);
       });
       if (outcome.kind === 'complete') return this.finish(cursor, outcome.object);
       if (outcome.kind === 'failed') await this.backoff(outcome.error, outcome.retryAfter);
@@ -598,20 +598,10 @@ export class Upload extends Emitter<UploadEvents> {
   private wholeOutcome(
     ex: Exchange,
     context: RequestContext,
-    destination: { readonly bucket: string },
+    notFoundHint: string,
   ): { kind: 'complete'; object: ObjectResource } | Failed {
     this.contacted = true;
-    if (ex.status === 200) {
-      const object = objectFromResponse(ex);
-      if (object) return { kind: 'complete', object };
-      return {
-        kind: 'failed',
-        error: new NetworkError(
-          `The server answered 200 when ${context.what}, but its object resource is missing or cut short.`,
-          undefined,
-        ),
-      };
-    }
+    if (ex.status === 200) return completedOrCutShort(ex, context);
     const message = serverMessage(ex);
     if (hashMismatch(ex.status, message)) {
       throw new IntegrityError(
@@ -619,9 +609,7 @@ export class Upload extends Emitter<UploadEvents> {
       );
     }
     const hint =
-      ex.status === 404
-        ? `Does the bucket "${destination.bucket}" exist at ${this.endpoint}?`
-        : statusHint(ex.status, this.options.token !== undefined);
+      ex.status === 404 ? notFoundHint : statusHint(ex.status, this.options.token !== undefined);
     return retryOrThrow(
       ex,
       new HttpError(ex.status, message, context, ex.header('x-guploader-uploadid'), hint),
@@ -668,18 +656,7 @@ export class Upload extends Emitter<UploadEvents> {
 
   private sessionOutcome(ex: Exchange, context: RequestContext, sending: boolean): SessionOutcome {
     this.contacted = true;
-    if (ex.status === 200 || ex.status === 201) {
-      const object = objectFromResponse(ex);
-      if (object) return { kind: 'complete', object };
-      // A body cut short (the connection broke while the object was on its way): ask again.
-      return {
-        kind: 'failed',
-        error: new NetworkError(
-          `The server answered ${ex.status} (complete) when ${context.what}, but its object resource is missing or cut short.`,
-          undefined,
-        ),
-      };
-    }
+    if (ex.status === 200 || ex.status === 201) return completedOrCutShort(ex, context);
     const uploadId = ex.header('x-guploader-uploadid');
     if (ex.status === 308) {
       const persisted = parsePersistedRange(ex.header('range'));
@@ -998,6 +975,25 @@ function bytesBody(bytes: Uint8Array): RequestBody {
   return {
     length: bytes.length,
     chunks: [bytes],
+  };
+}
+
+/**
+ * The object in a 200/201 answer; or, when its body was cut short (the connection broke while the
+ * object was on its way), a failure worth retrying.
+ */
+function completedOrCutShort(
+  ex: Exchange,
+  context: RequestContext,
+): { kind: 'complete'; object: ObjectResource } | Failed {
+  const object = objectFromResponse(ex);
+  if (object) return { kind: 'complete', object };
+  return {
+    kind: 'failed',
+    error: new NetworkError(
+      `The server answered ${ex.status} (complete) when ${context.what}, but its object resource is missing or cut short.`,
+      undefined,
+    ),
   };
 }
 
