@@ -96,7 +96,7 @@ export async function openDataDir(dataDir: string, log: Logger): Promise<Stores>
   await mkdir(tmp, { recursive: true });
   await mkdir(join(root, 'blobs'), { recursive: true });
   const metadata = await FsMetadataStore.open(root, tmp);
-  const blobs = new FsBlobStore(join(root, 'blobs'), tmp);
+  const blobs = new FsBlobStore(join(root, 'blobs'));
   const report = await recoverFsStore(metadata, blobs, log);
   log.info('data directory ready', { dataDir: root, ...report });
   return { metadata, blobs };

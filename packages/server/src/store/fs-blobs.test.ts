@@ -9,8 +9,7 @@ test('reading a blob that is gone (its object replaced meanwhile) gives undefine
   const dir = await mkdtemp(join(tmpdir(), 'spool-blobs-'));
   try {
     await mkdir(join(dir, 'blobs'));
-    await mkdir(join(dir, 'tmp'));
-    const blobs = new FsBlobStore(join(dir, 'blobs'), join(dir, 'tmp'));
+    const blobs = new FsBlobStore(join(dir, 'blobs'));
     const writer = await blobs.openOneShotWriter('b1');
     await writer.write(Buffer.from('hello'));
     await writer.commit(5, true);

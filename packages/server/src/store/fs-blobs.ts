@@ -1,27 +1,26 @@
-import { closeSync, fstatSync, ftruncate, open as openFd, openSync, writev } from 'node:fs';
-import { open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { closeSync, fstatSync, ftruncate, openSync, writev } from 'node:fs';
+import { open, readdir, rm, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { BlobState, BlobStore, BlobWriter, WriterStart } from './types.js';
 import { BufferAllowance } from '../buffer-allowance.js';
-import { fdatasyncFd, isNotFound, removeDurable, syncDir } from './fs-util.js';
+import { createFile, fdatasyncFd, isNotFound, removeDurable, syncDir } from './fs-util.js';
 
 // Which calls run in place and which in the thread pool: see the top of fs-util.ts.
 const truncateFd = promisify(ftruncate);
-const createFile = promisify(openFd);
 
 /** Bytes waiting for the disk before `write` makes the caller wait: 4 MiB for one upload alone. */
 const pendingWrites = new BufferAllowance(16 * 1024 * 1024, 128 * 1024, 4 * 1024 * 1024);
 /** At most this many buffers go into one writev call. */
 const MAX_BATCH_BUFFERS = 256;
 
-/** Blobs as files in one directory: session data is appended, and the file becomes the object. */
+/**
+ * Blobs as files in one directory: session data is appended, and the file becomes the object.
+ * A blob that no record names is invisible (its name is random) and is deleted at the next start
+ * (`removeUnlisted`), which is what makes a one-request upload cut short by a crash leave nothing.
+ */
 export class FsBlobStore implements BlobStore {
-  constructor(
-    private readonly dir: string,
-    /** Where one-shot blobs are written; cleared on start, so a crash leaves nothing behind. */
-    private readonly tmpDir: string,
-  ) {}
+  constructor(private readonly dir: string) {}
 
   pathOf(blobId: string): string {
     return join(this.dir, blobId);
@@ -54,15 +53,11 @@ export class FsBlobStore implements BlobStore {
   }
 
   async openOneShotWriter(blobId: string): Promise<BlobWriter> {
-    const tmp = join(this.tmpDir, `${blobId}.blob`);
-    const fd = await createFile(tmp, 'wx');
+    const path = this.pathOf(blobId);
+    const fd = await createFile(path, 'wx');
     return new FileBlobWriter(fd, 0, {
-      // Renamed into place once durable; the rename is made durable by syncing the directory.
-      publish: async () => {
-        await rename(tmp, this.pathOf(blobId));
-        await syncDir(this.dir);
-      },
-      discard: () => rm(tmp, { force: true }),
+      newFileDir: this.dir,
+      discard: () => rm(path, { force: true }),
     });
   }
 
@@ -127,8 +122,6 @@ export class FsBlobStore implements BlobStore {
 interface WriterOptions {
   /** Set when the file was just created: its directory entry must be made durable once. */
   newFileDir?: string | undefined;
-  /** For one-shot blobs: moves the file into place after the final commit. */
-  publish?: () => Promise<void>;
   /** For one-shot blobs: removes the file when the writer is abandoned. */
   discard?: () => Promise<void>;
 }
@@ -233,16 +226,16 @@ class FileBlobWriter implements BlobWriter {
     if (offset > this.position)
       throw new Error(`cannot commit ${offset} bytes: only ${this.position} were written`);
     if (final && offset < this.position) await truncateFd(this.fd, offset);
-    await fdatasyncFd(this.fd);
+    // The data and the file's directory entry are independent: both syncs wait for the disk at
+    // once (a small upload's latency is mostly such waits, one after another).
+    const newFileDir = this.options.newFileDir;
+    await Promise.all([
+      fdatasyncFd(this.fd),
+      newFileDir === undefined ? undefined : syncDir(newFileDir),
+    ]);
+    this.options.newFileDir = undefined;
     this.committed = offset;
-    if (this.options.newFileDir !== undefined) {
-      await syncDir(this.options.newFileDir);
-      this.options.newFileDir = undefined;
-    }
-    if (final) {
-      this.close();
-      await this.options.publish?.();
-    }
+    if (final) this.close();
     return undefined;
   }
 

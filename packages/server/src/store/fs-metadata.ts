@@ -16,6 +16,8 @@ import {
   readJsonIfExists,
   removeDurable,
   writeFileAtomic,
+  writeFilesAtomic,
+  type FileContent,
 } from './fs-util.js';
 import { listNames } from './listing.js';
 import type {
@@ -247,67 +249,80 @@ export class FsMetadataStore implements MetadataStore {
     session: SessionRecord,
     draft: Omit<ObjectRecord, 'generation'>,
   ): Promise<CompleteResult> {
-    return this.commit(draft, session.preconditions, async (outcome) => {
-      // A crash between the object's write and this one leaves an active session whose blob is
-      // the current object's: recovery marks such sessions final.
-      if (outcome.ok)
-        await this.putSession({ ...session, status: 'final', object: outcome.object });
-      else await this.putSession({ ...session, status: 'failed', failure: outcome.error });
-    });
+    const outcome = await this.commit(draft, session.preconditions, (object) => ({
+      path: this.sessionPath(session.id),
+      data: JSON.stringify({ ...session, status: 'final', object }),
+    }));
+    const after: SessionRecord = outcome.ok
+      ? { ...session, status: 'final', object: outcome.object }
+      : { ...session, status: 'failed', failure: outcome.error };
+    // The final record went with the object's; a refused upload's is written now.
+    if (!outcome.ok)
+      await writeFileAtomic(this.tmpDir, this.sessionPath(session.id), JSON.stringify(after));
+    // The caller holds the session's lease: `session` is what is on record.
+    this.countSession(session, -1);
+    this.countSession(after, 1);
+    return outcome;
   }
 
   async commitObject(
     draft: Omit<ObjectRecord, 'generation'>,
     preconditions: Preconditions,
   ): Promise<CompleteResult> {
-    return this.commit(draft, preconditions, () => Promise.resolve());
+    return this.commit(draft, preconditions);
   }
 
-  /** Checks preconditions and writes the object under the object's lock, then runs `then` under it too. */
+  /**
+   * Checks preconditions and writes the object under the object's lock. A completing session's
+   * final record (`sessionAfter`) is written with the object's, strictly after it: a crash
+   * between the two leaves an active session whose blob is the current object's, which recovery
+   * marks final.
+   */
   private async commit(
     draft: Omit<ObjectRecord, 'generation'>,
     preconditions: Preconditions,
-    then: (outcome: CompleteResult) => Promise<void>,
+    sessionAfter?: (object: ObjectRecord) => FileContent,
   ): Promise<CompleteResult> {
     return this.objectLocks.run(`object:${draft.bucket}/${draft.name}`, async () => {
       const current = await this.getObject(draft.bucket, draft.name);
-      let outcome: CompleteResult;
       if (current?.blobId === draft.blobId) {
         // This upload's object is there already: the session record could not be written after
         // it (the disk was full), and the client asks again. Its preconditions held back then.
-        outcome = { ok: true, object: current, replaced: undefined };
-      } else if (!preconditionsHold(preconditions, current)) {
-        outcome = { ok: false, error: preconditionFailed() };
-      } else {
-        const object: ObjectRecord = {
-          ...draft,
-          generation: this.generations.next(current?.generation),
-        };
-        while (this.deleting.has(object.bucket)) await this.deleting.get(object.bucket);
-        const written = await this.commits.run(object.bucket, async () => {
-          try {
-            await writeFileAtomic(
-              this.tmpDir,
-              this.objectPath(object.bucket, object.name),
-              JSON.stringify(object),
-            );
-            return true;
-          } catch (error) {
-            // The bucket's directory is gone: the bucket was deleted while the upload went on.
-            if (isNotFound(error) && !(await this.getBucket(object.bucket))) return false;
-            throw error;
-          }
-        });
-        if (written) {
-          await this.updateIndex(object.bucket, object.name, true);
-          outcome = { ok: true, object, replaced: current };
-        } else {
-          outcome = { ok: false, error: bucketNotFound() };
-        }
+        if (sessionAfter) await this.writeFiles([sessionAfter(current)]);
+        return { ok: true, object: current, replaced: undefined };
       }
-      await then(outcome);
-      return outcome;
+      if (!preconditionsHold(preconditions, current))
+        return { ok: false, error: preconditionFailed() };
+      const object: ObjectRecord = {
+        ...draft,
+        generation: this.generations.next(current?.generation),
+      };
+      while (this.deleting.has(object.bucket)) await this.deleting.get(object.bucket);
+      const files = [
+        { path: this.objectPath(object.bucket, object.name), data: JSON.stringify(object) },
+        ...(sessionAfter ? [sessionAfter(object)] : []),
+      ];
+      const written = await this.commits.run(object.bucket, async () => {
+        try {
+          await this.writeFiles(files);
+          return true;
+        } catch (error) {
+          // The bucket's directory is gone: the bucket was deleted while the upload went on.
+          if (isNotFound(error) && !(await this.getBucket(object.bucket))) return false;
+          // The object may be in place and only the session record not (a full disk).
+          if ((await this.getObject(object.bucket, object.name))?.blobId === object.blobId)
+            await this.updateIndex(object.bucket, object.name, true);
+          throw error;
+        }
+      });
+      if (!written) return { ok: false, error: bucketNotFound() };
+      await this.updateIndex(object.bucket, object.name, true);
+      return { ok: true, object, replaced: current };
     });
+  }
+
+  private writeFiles(files: readonly FileContent[]): Promise<void> {
+    return writeFilesAtomic(this.tmpDir, files);
   }
 
   async putObjectMetadata(object: ObjectRecord, expectedMetageneration: string): Promise<boolean> {
