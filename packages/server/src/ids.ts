@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 
 // Session IDs are capabilities: whoever holds one may write to the session, with no other
 // credential, as on GCS. 256 bits from the CSPRNG, URL-safe.
@@ -12,9 +12,13 @@ export function isSessionIdShape(id: string): boolean {
   return SESSION_ID.test(id);
 }
 
-/** Names for blobs: random, never derived from user input. */
+/**
+ * Names for blobs: random (122 bits), never derived from user input. randomUUID draws from a
+ * cached block of the CSPRNG's output; a randomBytes call per name cost ~14 µs on the benchmark
+ * machine, and every upload names a blob.
+ */
 export function newBlobId(): string {
-  return randomBytes(16).toString('hex');
+  return randomUUID().replaceAll('-', '');
 }
 
 /**

@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, ftruncate, openSync, writev } from 'node:fs';
+import { closeSync, constants, fstatSync, ftruncate, openSync, writev } from 'node:fs';
 import { open, readdir, rm, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -27,16 +27,13 @@ export class FsBlobStore implements BlobStore {
   }
 
   async openWriter(blobId: string, { offset }: WriterStart): Promise<BlobWriter> {
-    const path = this.pathOf(blobId);
-    let created = false;
-    let fd: number;
-    try {
-      fd = openSync(path, 'r+');
-    } catch (error) {
-      if (!isNotFound(error)) throw error;
-      fd = await createFile(path, 'w+');
-      created = true;
-    }
+    // Nothing of a session at offset 0 is on record: its file may not exist yet, or may have been
+    // created by an earlier request that ended before its first commit, so its directory entry
+    // is not known to be durable and the first commit makes it so. Past 0, a commit did.
+    const fd =
+      offset === 0
+        ? await createFile(this.pathOf(blobId), constants.O_RDWR | constants.O_CREAT)
+        : openExisting(this.pathOf(blobId), blobId, offset);
     try {
       const { size } = fstatSync(fd);
       if (size < offset) {
@@ -49,7 +46,7 @@ export class FsBlobStore implements BlobStore {
       closeSync(fd);
       throw error;
     }
-    return new FileBlobWriter(fd, offset, { newFileDir: created ? this.dir : undefined });
+    return new FileBlobWriter(fd, offset, { newFileDir: offset === 0 ? this.dir : undefined });
   }
 
   async openOneShotWriter(blobId: string): Promise<BlobWriter> {
@@ -254,6 +251,15 @@ class FileBlobWriter implements BlobWriter {
     if (this.closed) return;
     this.closed = true;
     closeSync(this.fd);
+  }
+}
+
+function openExisting(path: string, blobId: string, offset: number): number {
+  try {
+    return openSync(path, 'r+');
+  } catch (error) {
+    if (!isNotFound(error)) throw error;
+    throw new Error(`Blob ${blobId} is missing, though ${offset} bytes are recorded as stored.`);
   }
 }
 

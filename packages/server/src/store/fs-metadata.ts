@@ -44,6 +44,11 @@ export class FsMetadataStore implements MetadataStore {
   private readonly generations = new GenerationClock();
   /** Active sessions by owner ('' for none): counted once at open, then kept up to date. */
   private readonly openSessions = new Map<string, number>();
+  /**
+   * Bucket records read so far: every upload checks its bucket, and a bucket record never
+   * changes while it exists (this process is the data directory's only writer).
+   */
+  private readonly buckets = new Map<string, BucketRecord>();
   /** Sorted object names per bucket, built on the first listing of that bucket. */
   private readonly nameIndex = new Map<string, Promise<string[]>>();
   /** Commits in progress per bucket, and deletions of buckets (which commits wait for). */
@@ -106,8 +111,13 @@ export class FsMetadataStore implements MetadataStore {
     });
   }
 
-  getBucket(name: string): Promise<BucketRecord | undefined> {
-    return readJsonIfExists(join(this.bucketDir(name), 'bucket.json'));
+  async getBucket(name: string): Promise<BucketRecord | undefined> {
+    const known = this.buckets.get(name);
+    if (known) return known;
+    const bucket = await readJsonIfExists<BucketRecord>(join(this.bucketDir(name), 'bucket.json'));
+    // A deletion that began meanwhile must not leave the bucket remembered.
+    if (bucket && !this.deleting.has(name)) this.buckets.set(name, bucket);
+    return bucket;
   }
 
   async listBuckets(): Promise<BucketRecord[]> {
@@ -130,6 +140,7 @@ export class FsMetadataStore implements MetadataStore {
         await this.commits.idle(name);
         const objects = join(this.bucketDir(name), 'objects');
         if ((await readdir(objects)).length > 0) return 'not-empty';
+        this.buckets.delete(name);
         await removeDurable(join(this.bucketDir(name), 'bucket.json'));
         await rmdir(objects);
         await rmdir(this.bucketDir(name));
