@@ -9,7 +9,7 @@ import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { cpus, totalmem, release } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { GiB, MiB, randomFile, root, workDir } from './lib/common.mjs';
+import { GiB, MiB, md5Speed, randomFile, root, workDir } from './lib/common.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -32,6 +32,7 @@ for (const file of scenarioFiles) {
   if (!only || only.includes(scenario.id)) scenarios.push(scenario);
 }
 
+const md5AtStart = md5Speed();
 const work = await workDir('run');
 const files = new Map();
 const ctx = {
@@ -85,7 +86,8 @@ try {
   await rm(work, { recursive: true, force: true });
 }
 
-const machine = `${cpus().length} × ${cpus()[0]?.model.trim()}, ${(totalmem() / GiB).toFixed(0)} GiB RAM, Linux ${release()}, Node ${process.version}`;
+const md5AtEnd = md5Speed();
+const machine = `${cpus().length} × ${cpus()[0]?.model.trim()}, ${(totalmem() / GiB).toFixed(0)} GiB RAM, Linux ${release()}, Node ${process.version}; MD5 on one core ${md5AtStart.toFixed(0)} MiB/s at the start, ${md5AtEnd.toFixed(0)} at the end`;
 const args = process.argv.slice(2).join(' ');
 const command = args ? `npm run bench -- ${args}` : 'npm run bench';
 const fmt = (n) =>

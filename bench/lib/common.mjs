@@ -168,6 +168,20 @@ export async function alternate(rounds, contenders, log) {
 
 export const mibPerSecond = (bytes, ms) => bytes / MiB / (ms / 1000);
 
+/**
+ * How fast this machine hashes right now: MD5 of 256 MiB on one core (node:crypto), in MiB/s.
+ * The CPU's speed on a shared VM moves between hours by 15% or more, and every scenario where
+ * Spool hashes each byte moves with it; a reader comparing two runs needs this figure.
+ */
+export function md5Speed() {
+  const block = Buffer.alloc(4 * MiB, 7);
+  const hash = createHash('md5');
+  const started = performance.now();
+  for (let i = 0; i < 64; i++) hash.update(block);
+  hash.digest();
+  return mibPerSecond(64 * block.length, performance.now() - started);
+}
+
 /** `spool upload FILE` to a running `spool serve` as a user would; the object is deleted after. */
 export async function spoolUpload(ctx, spool, path, size, name) {
   const { ms, peakMiB } = await run(

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { objectEtag, protocolError, type ProtocolError } from '@spool/core';
 import { useNativeCrc32c } from '@spool/core/native';
@@ -24,7 +23,7 @@ import { xmlEtag, xmlPutObject, xmlSessionRequest, xmlStartResumable } from './h
 import { authorize } from './auth/authorize.js';
 import { hostCandidates, verifySignedUrl, type SignatureProblem } from './auth/v4-signature.js';
 import { allowedOrigin, corsHeaders, preflightHeaders } from './http/cors.js';
-import { isSessionIdShape } from './ids.js';
+import { isSessionIdShape, uniqueNames } from './ids.js';
 import { readinessProblems } from './ops/readiness.js';
 import { sendSignatureProblem, sendXmlError } from './http/xml-error.js';
 import { header, type Context } from './http/context.js';
@@ -51,6 +50,8 @@ const methodNotAllowed = (ctx: Context, allowed: string): HttpError =>
     ),
   );
 
+/** Request IDs, for logs and fault injection: unique, not secret. */
+const newRequestId = uniqueNames();
 export interface HandlerOptions {
   /** Base URL clients reach the server at, for absolute links (behind a proxy). */
   readonly publicUrl?: string | undefined;
@@ -93,7 +94,7 @@ async function serve(
     path: q < 0 ? url : url.slice(0, q),
     query: new Query(''),
     baseUrl: baseUrlOf(req, options),
-    requestId: randomBytes(8).toString('hex'),
+    requestId: newRequestId(),
     logFields: {},
     faults: noFaults,
   };

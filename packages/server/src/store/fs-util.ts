@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import {
   closeSync,
   constants,
@@ -12,6 +11,7 @@ import {
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
+import { uniqueNames } from '../ids.js';
 
 /*
  * Which file system calls run in place and which go to libuv's thread pool. A call handed to the
@@ -79,12 +79,8 @@ export interface FileContent {
   readonly data: string | Uint8Array;
 }
 
-/**
- * Temporary names: a random part drawn once per process and a count. (Drawing random bytes per
- * name cost ~12 µs of main-thread CPU each on the benchmark machine, several per upload.)
- */
-const tmpPrefix = randomBytes(8).toString('hex');
-let tmpCount = 0;
+/** Names for temporary files. */
+const tmpName = uniqueNames();
 
 /**
  * Replaces `path` with `data` so that a crash at any instant leaves either the old or the new
@@ -108,7 +104,7 @@ export async function writeFilesAtomic(
   tmpDir: string,
   files: readonly FileContent[],
 ): Promise<void> {
-  const tmps = files.map(() => join(tmpDir, `${tmpPrefix}-${tmpCount++}.tmp`));
+  const tmps = files.map(() => join(tmpDir, `${tmpName()}.tmp`));
   let renamed = 0;
   try {
     await allSettledOrThrow(files.map((file, i) => writeSynced(tmps[i]!, file.data)));
