@@ -52,6 +52,7 @@ const methodNotAllowed = (ctx: Context, allowed: string): HttpError =>
 
 /** Request IDs, for logs and fault injection: unique, not secret. */
 const newRequestId = uniqueNames();
+
 export interface HandlerOptions {
   /** Base URL clients reach the server at, for absolute links (behind a proxy). */
   readonly publicUrl?: string | undefined;

@@ -120,9 +120,8 @@ export async function writeFilesAtomic(
 }
 
 /**
- * Creates `path` with `data` and syncs it. Creating and syncing go to the pool; writing a record
- * of a few hundred bytes into the page cache and closing are done in place (each call handed to
- * the pool costs ~80 µs of CPU on the benchmark machine, and a small upload makes dozens).
+ * Creates `path` with `data` and syncs it: creating and syncing in the pool, writing and closing
+ * in place (see the top of this file).
  */
 async function writeSynced(path: string, data: string | Uint8Array): Promise<void> {
   const fd = await createFile(path, 'w');
