@@ -1,15 +1,4 @@
-import type { Progress } from '@spool/client';
-
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return unit === 0 ? `${bytes} B` : `${value.toFixed(1)} ${units[unit]}`;
-}
+import { formatBytes, type Progress } from '@spool/client';
 
 export function formatDuration(seconds: number): string {
   const s = Math.max(0, Math.round(seconds));

@@ -14,6 +14,7 @@ export * from './object.js';
 export * from './storage-api.js';
 export { validateChunkSize, chunkEnd, planKnownSize, type RequestPlan } from './plan.js';
 export { RateMeter, secondsLeft } from './rate.js';
+export { formatBytes } from './sizes.js';
 export {
   Upload,
   upload,

@@ -1,19 +1,5 @@
 // How the page writes sizes, speeds and times: short, in binary units, never "NaN".
-
-const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-
-/** 1536 → "1.5 KiB"; three significant digits at most. */
-export function formatBytes(bytes: number): string {
-  let value = Math.max(0, bytes);
-  let unit = 0;
-  while (value >= 1024 && unit < UNITS.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  if (unit === 0) return `${Math.round(value)} B`;
-  const digits = value >= 100 ? 0 : value >= 10 ? 1 : 2;
-  return `${value.toFixed(digits)} ${UNITS[unit]}`;
-}
+import { formatBytes } from '@spool/client/browser';
 
 /** Bytes a second as "8.1 MiB/s"; nothing when there is no rate to speak of. */
 export function formatRate(bytesPerSecond: number | undefined): string {

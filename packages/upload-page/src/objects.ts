@@ -1,6 +1,10 @@
-import { listObjects, type ConnectionOptions, type ObjectResource } from '@spool/client/browser';
+import {
+  listObjects,
+  formatBytes,
+  type ConnectionOptions,
+  type ObjectResource,
+} from '@spool/client/browser';
 import { h } from './dom.js';
-import { formatBytes } from './format.js';
 
 /** A page of the list is enough for a person to look at; the rest is said, not shown. */
 const SHOWN = 1000;

@@ -9,13 +9,13 @@ import {
   listBuckets,
   querySession,
   urls,
+  formatBytes,
   type ConnectionOptions,
   type Destination,
   type ObjectResource,
 } from '@spool/client/browser';
 import { linkAccess, linkTarget, parseAccess, type Access } from './access.js';
 import { byId, h } from './dom.js';
-import { formatBytes } from './format.js';
 import {
   forgetInterrupted,
   interruptedId,

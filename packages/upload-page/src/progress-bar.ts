@@ -1,5 +1,5 @@
 import { h } from './dom.js';
-import { formatBytes } from './format.js';
+import { formatBytes } from '@spool/client/browser';
 
 /**
  * Two measures in one bar: what the server has confirmed storing (solid), and ahead of it what

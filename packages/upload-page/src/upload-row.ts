@@ -2,11 +2,12 @@ import {
   CancelledError,
   RateMeter,
   secondsLeft,
+  formatBytes,
   type ObjectResource,
   type Upload,
 } from '@spool/client/browser';
 import { h } from './dom.js';
-import { formatBytes, formatDuration, formatPercent, formatRate } from './format.js';
+import { formatDuration, formatPercent, formatRate } from './format.js';
 import { ProgressBar } from './progress-bar.js';
 
 export type RowState =
