@@ -421,7 +421,7 @@ describe('logs and exposure', () => {
       );
       const line = exposed.stderr.split('\n').find((l) => l.includes('"msg":"request"'))!;
       const entry = JSON.parse(line) as Record<string, unknown>;
-      assert.match(String(entry['id']), /^[0-9a-f]{16}-[0-9a-z]+$/);
+      assert.match(String(entry['id']), /^[0-9a-f]{32}-[0-9a-z]+$/);
       assert.equal(entry['method'], 'GET');
       assert.equal(entry['status'], 200);
       assert.equal(typeof entry['ms'], 'number');

@@ -490,16 +490,25 @@ export class Upload extends Emitter<UploadEvents> {
         'The server does not speak the GCS resumable upload protocol.',
       );
     }
+    return this.refused(ex, message, context, notFoundHint);
+  }
+
+  /**
+   * A request that names a bucket, refused: retried when the status says so, otherwise an
+   * HttpError with what to check (`notFoundHint` for a 404).
+   */
+  private refused(
+    ex: Exchange,
+    message: string,
+    context: RequestContext,
+    notFoundHint: string,
+  ): Failed {
     const hint =
       ex.status === 404 ? notFoundHint : statusHint(ex.status, this.options.token !== undefined);
-    const error = new HttpError(
-      ex.status,
-      message,
-      context,
-      ex.header('x-guploader-uploadid'),
-      hint,
+    return retryOrThrow(
+      ex,
+      new HttpError(ex.status, message, context, ex.header('x-guploader-uploadid'), hint),
     );
-    return retryOrThrow(ex, error);
   }
 
   private async send(cursor: Cursor): Promise<SessionOutcome> {
@@ -608,12 +617,7 @@ export class Upload extends Emitter<UploadEvents> {
         `The server refused the object: the bytes it received do not match the hashes read from the source (it answered ${ex.status} when ${context.what}: ${message}). The source changed while it was read, or bytes were corrupted on the way; nothing was stored. Upload it again.`,
       );
     }
-    const hint =
-      ex.status === 404 ? notFoundHint : statusHint(ex.status, this.options.token !== undefined);
-    return retryOrThrow(
-      ex,
-      new HttpError(ex.status, message, context, ex.header('x-guploader-uploadid'), hint),
-    );
+    return this.refused(ex, message, context, notFoundHint);
   }
 
   /** The object now stored under the destination's name, or undefined if it cannot be read. */

@@ -15,3 +15,4 @@ export * from './preconditions.js';
 export * from './completion.js';
 export * from './object-resource.js';
 export * from './reconcile.js';
+export * from './unique-names.js';

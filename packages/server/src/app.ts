@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { objectEtag, protocolError, type ProtocolError } from '@spool/core';
+import { objectEtag, protocolError, uniqueNames, type ProtocolError } from '@spool/core';
 import { useNativeCrc32c } from '@spool/core/native';
 import type { FaultInjector } from './faults/injector.js';
 import { noFaults } from './faults/request-faults.js';
@@ -23,7 +23,7 @@ import { xmlEtag, xmlPutObject, xmlSessionRequest, xmlStartResumable } from './h
 import { authorize } from './auth/authorize.js';
 import { hostCandidates, verifySignedUrl, type SignatureProblem } from './auth/v4-signature.js';
 import { allowedOrigin, corsHeaders, preflightHeaders } from './http/cors.js';
-import { isSessionIdShape, uniqueNames } from './ids.js';
+import { isSessionIdShape } from './ids.js';
 import { readinessProblems } from './ops/readiness.js';
 import { sendSignatureProblem, sendXmlError } from './http/xml-error.js';
 import { header, type Context } from './http/context.js';

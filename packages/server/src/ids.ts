@@ -22,17 +22,6 @@ export function newBlobId(): string {
 }
 
 /**
- * A source of names unique across this process's life and its restarts, for what needs no
- * secrecy (temporary files, request IDs): a random part drawn once, then a count. Drawing random
- * bytes for each name cost ~15 µs of CPU on the benchmark machine, several times per upload.
- */
-export function uniqueNames(): () => string {
-  const prefix = randomBytes(8).toString('hex');
-  let count = 0;
-  return () => `${prefix}-${(++count).toString(36)}`;
-}
-
-/**
  * The key a session is stored under: a hash of its ID. Stores look sessions up by this key, so
  * the time a lookup takes says nothing about how much of a guessed ID was right.
  */

@@ -11,7 +11,7 @@ import {
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
-import { uniqueNames } from '../ids.js';
+import { uniqueNames } from '@spool/core';
 
 /*
  * Which file system calls run in place and which go to libuv's thread pool. A call handed to the
