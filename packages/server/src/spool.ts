@@ -18,6 +18,7 @@ import { createMetrics } from './ops/metrics.js';
 import { RateLimiter } from './ops/rate-limiter.js';
 import { createTlsServer, type TlsFiles } from './ops/tls.js';
 import { builtPageDir, loadUploadPage } from './http/upload-page.js';
+import { lockDataDir } from './store/data-dir-lock.js';
 import { FsBlobStore } from './store/fs-blobs.js';
 import { FsMetadataStore } from './store/fs-metadata.js';
 import { recoverFsStore } from './store/fs-recovery.js';
@@ -91,15 +92,21 @@ const FORMAT = { format: 'spool-data', version: 1 };
 export async function openDataDir(dataDir: string, log: Logger): Promise<Stores> {
   const root = resolve(dataDir);
   await mkdir(root, { recursive: true });
-  await checkFormat(root);
-  const tmp = join(root, 'tmp');
-  await mkdir(tmp, { recursive: true });
-  await mkdir(join(root, 'blobs'), { recursive: true });
-  const metadata = await FsMetadataStore.open(root, tmp);
-  const blobs = new FsBlobStore(join(root, 'blobs'));
-  const report = await recoverFsStore(metadata, blobs, log);
-  log.info('data directory ready', { dataDir: root, ...report });
-  return { metadata, blobs };
+  const lock = await lockDataDir(root, log);
+  try {
+    await checkFormat(root);
+    const tmp = join(root, 'tmp');
+    await mkdir(tmp, { recursive: true });
+    await mkdir(join(root, 'blobs'), { recursive: true });
+    const metadata = await FsMetadataStore.open(root, tmp, lock);
+    const blobs = new FsBlobStore(join(root, 'blobs'));
+    const report = await recoverFsStore(metadata, blobs, log);
+    log.info('data directory ready', { dataDir: root, ...report });
+    return { metadata, blobs };
+  } catch (error) {
+    await lock.release();
+    throw error;
+  }
 }
 
 async function checkFormat(root: string): Promise<void> {

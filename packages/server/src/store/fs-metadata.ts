@@ -10,6 +10,7 @@ import {
 } from '@spool/core';
 import { sessionKey } from '../ids.js';
 import { KeyedMutex } from '../locks.js';
+import type { DataDirLock } from './data-dir-lock.js';
 import {
   isNotFound,
   makeDirDurable,
@@ -58,12 +59,14 @@ export class FsMetadataStore implements MetadataStore {
   constructor(
     private readonly root: string,
     private readonly tmpDir: string,
+    /** Held while this store is open: one server per data directory. */
+    private readonly lock: DataDirLock,
   ) {}
 
-  static async open(root: string, tmpDir: string): Promise<FsMetadataStore> {
+  static async open(root: string, tmpDir: string, lock: DataDirLock): Promise<FsMetadataStore> {
     await mkdir(join(root, 'sessions'), { recursive: true });
     await mkdir(join(root, 'buckets'), { recursive: true });
-    const store = new FsMetadataStore(root, tmpDir);
+    const store = new FsMetadataStore(root, tmpDir, lock);
     for await (const session of store.allSessions()) store.countSession(session, 1);
     return store;
   }
@@ -387,7 +390,9 @@ export class FsMetadataStore implements MetadataStore {
     }
   }
 
-  async close(): Promise<void> {}
+  close(): Promise<void> {
+    return this.lock.release();
+  }
 }
 
 function lowerBound(names: string[], name: string): number {

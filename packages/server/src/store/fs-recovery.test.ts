@@ -31,6 +31,14 @@ async function freshStores(): Promise<{ dir: string; stores: Stores }> {
   return { dir, stores };
 }
 
+/**
+ * What the kernel does when the process dies: the data directory's lock goes. Nothing else is
+ * closed or flushed (the stores keep nothing unwritten).
+ */
+function crash(stores: Stores): Promise<void> {
+  return stores.metadata.close();
+}
+
 /** A blob written in one go and moved into place, as a one-request upload's is. */
 async function oneShotBlob(blobs: BlobStore, bytes: Buffer): Promise<string> {
   const blobId = newBlobId();
@@ -135,6 +143,7 @@ describe('a start after a crash', () => {
       activeSession(sessionBlob, bytes.length, new UploadHasher().update(bytes).save()),
     );
     // The crash: the handlers would have deleted replacedBlob and deletedBlob now.
+    await crash(stores);
 
     const reopened = await openDataDir(dir, silentLogger);
     assert.deepEqual((await readdir(join(dir, 'blobs'))).sort(), [currentBlob, sessionBlob].sort());
@@ -147,16 +156,18 @@ describe('a start after a crash', () => {
     const kept = await oneShotBlob(stores.blobs, Buffer.from('kept'));
     await stores.metadata.commitObject(draft('kept', kept, 4), {});
     await oneShotBlob(stores.blobs, Buffer.from('never committed'));
+    await crash(stores);
 
     await openDataDir(dir, silentLogger);
     assert.deepEqual(await readdir(join(dir, 'blobs')), [kept]);
   });
 
   it('starts when a crash interrupted the deletion of a bucket', async () => {
-    const { dir } = await freshStores();
+    const { dir, stores } = await freshStores();
     // deleteBucket removes bucket.json, then objects/, then the bucket's directory.
     await rm(join(dir, 'buckets', 'b', 'bucket.json'));
     await rm(join(dir, 'buckets', 'b', 'objects'), { recursive: true });
+    await crash(stores);
     const reopened = await openDataDir(dir, silentLogger);
     assert.equal(await reopened.metadata.getBucket('b'), undefined);
   });
