@@ -24,7 +24,7 @@ export const serveFlags: readonly FlagSpec[] = [
     kind: 'string',
     default: 'spool-data',
     value: 'DIR',
-    help: 'Data directory (created if missing).',
+    help: 'Data directory (created if missing). One server at a time: a second `spool serve` on it refuses to start and names the first.',
   },
   {
     name: 'metadata',
