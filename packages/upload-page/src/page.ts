@@ -27,6 +27,12 @@ import { showObjects } from './objects.js';
 import { TaskQueue } from './queue.js';
 import { UploadRow, type RowHost } from './upload-row.js';
 
+/**
+ * Files up to this size go in one multipart request: half the requests of a session, and an
+ * interruption costs at most this much sent again. Nothing is remembered for them across reloads
+ * (there is no session to continue), which for a file this small loses nothing.
+ */
+const ONE_REQUEST_MAX = 1024 * 1024;
 const TOKEN_KEY = 'spool-page:token';
 const BUCKET_KEY = 'spool-page:bucket';
 const FOLDER_KEY = 'spool-page:folder';
@@ -265,6 +271,7 @@ function addFiles(files: readonly File[]): void {
     const createTask = () =>
       createUpload(file, destination, {
         endpoint,
+        multipartThreshold: ONE_REQUEST_MAX,
         ...(bearer !== undefined && { token: bearer }),
         ...(file.type !== '' && { metadata: { contentType: file.type } }),
       });

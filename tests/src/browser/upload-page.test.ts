@@ -12,6 +12,7 @@ import type { FileChooser, Page } from 'playwright-core';
 import { BrowserRig, openUploadPage, rows, waitForProgress, waitForRow } from './harness.js';
 import { objectMd5, scratchDir, writeScratch } from '../harness/client.js';
 import { KiB, MiB, download, query, storedBytes } from '../harness/gcs.js';
+import { scrape } from '../harness/metrics.js';
 
 const dir = await scratchDir();
 const rig = BrowserRig.create();
@@ -65,6 +66,13 @@ async function assertStored(folder: string, file: TestFile): Promise<void> {
 }
 
 /** The session the page remembers for `name` (the client's resume record), as the server sees it. */
+/** Objects the server has stored so far, by upload type (from its metrics). */
+async function storedByType(): Promise<{ multipart: number; resumable: number }> {
+  const samples = await scrape(rig.spool.url);
+  const count = (type: string) => samples.get(`spool_objects_stored_total{type="${type}"}`) ?? 0;
+  return { multipart: count('multipart'), resumable: count('resumable') };
+}
+
 async function sessionOf(page: Page, name: string): Promise<string> {
   const uris = await page.evaluate(
     (name) =>
@@ -84,12 +92,17 @@ describe('the upload page', () => {
 
   it('three files from 1 KiB to 50 MiB chosen together are each stored byte-identical, listed, and downloadable', async () => {
     const page = await pageIn('three/');
+    const storedBefore = await storedByType();
     await page.setInputFiles('#files', [small.path, medium.path, large.path]);
     for (const file of [small, medium, large]) {
       const row = await waitForRow(page, target('three/', file), ['done', 'failed']);
       assert.equal(row.state, 'done', row.status);
       await assertStored('three/', file);
     }
+    // Up to 1 MiB, a file goes in one multipart request; larger ones through a session.
+    const storedAfter = await storedByType();
+    assert.equal(storedAfter.multipart - storedBefore.multipart, 1);
+    assert.equal(storedAfter.resumable - storedBefore.resumable, 2);
     // The list of stored objects shows them, with links that serve the same bytes.
     await page.waitForFunction(() => document.querySelectorAll('#objects-body tr').length === 3);
     const links = await page.$$eval('#objects-body a', (as) =>
