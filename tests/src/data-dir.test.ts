@@ -2,14 +2,13 @@
 // path to it), one that holds something else, one of another format version. Each refusal exits
 // with a message that says what to do, and leaves the directory as it was.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { download, randomData } from './harness/gcs.js';
-import { SpoolProcess, spoolBin } from './harness/spool-process.js';
+import { SpoolProcess, serveUntilExit } from './harness/spool-process.js';
 
 const dirs: string[] = [];
 after(() => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));
@@ -20,22 +19,9 @@ async function scratch(): Promise<string> {
   return dir;
 }
 
-/** Runs `spool serve --data DIR` until it exits (one that starts is killed after 15 s). */
-function serveUntilExit(dataDir: string): Promise<{ code: number | null; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(
-      process.execPath,
-      [spoolBin, 'serve', '--port', '0', '--data', dataDir, '--bucket', 'test-bucket'],
-      { stdio: ['ignore', 'ignore', 'pipe'] },
-    );
-    let stderr = '';
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stderr });
-    });
-  });
+/** Runs `spool serve --data DIR` until it exits. */
+function serveOn(dataDir: string) {
+  return serveUntilExit(['--data', dataDir, '--bucket', 'test-bucket']);
 }
 
 /**
@@ -71,7 +57,7 @@ describe('spool serve on a data directory in use', () => {
       // Long enough for the server to have written the first bytes to the upload's data file.
       await new Promise((r) => setTimeout(r, 200));
 
-      const second = await serveUntilExit(first.dataDir);
+      const second = await serveOn(first.dataDir);
       assert.equal(second.code, 1);
       assert.match(
         second.stderr,
@@ -83,7 +69,7 @@ describe('spool serve on a data directory in use', () => {
       // Another path to the same directory meets the same lock.
       const link = join(await scratch(), 'link');
       await symlink(first.dataDir, link);
-      const throughLink = await serveUntilExit(link);
+      const throughLink = await serveOn(link);
       assert.equal(throughLink.code, 1);
       assert.match(throughLink.stderr, /is in use by another spool serve/);
 
@@ -113,7 +99,7 @@ describe('spool serve on a directory that is not its own', () => {
   it('refuses a directory that holds other files, and touches none of them', async () => {
     const dir = await scratch();
     await writeFile(join(dir, 'notes.txt'), 'mine');
-    const { code, stderr } = await serveUntilExit(dir);
+    const { code, stderr } = await serveOn(dir);
     assert.equal(code, 1);
     assert.match(
       stderr,
@@ -127,7 +113,7 @@ describe('spool serve on a directory that is not its own', () => {
     await mkdir(dir);
     const marker = JSON.stringify({ format: 'spool-data', version: 99 });
     await writeFile(join(dir, 'spool-data.json'), marker);
-    const { code, stderr } = await serveUntilExit(dir);
+    const { code, stderr } = await serveOn(dir);
     assert.equal(code, 1);
     assert.match(stderr, /holds Spool data of version 99; this server reads version 1/);
     assert.equal(await readFile(join(dir, 'spool-data.json'), 'utf8'), marker);

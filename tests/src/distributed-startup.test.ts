@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { freshDatabase, s3Env, TestBucket } from './harness/backends.js';
-import { spoolBin } from './harness/spool-process.js';
+import { serveUntilExit, spoolBin } from './harness/spool-process.js';
 
 let database: Awaited<ReturnType<typeof freshDatabase>>;
 let bucket: TestBucket;
@@ -17,22 +17,9 @@ after(async () => {
   await database.drop();
 });
 
-/** Runs `spool serve` with these arguments until it exits. */
+/** Runs `spool serve` with these arguments and the S3 settings until it exits. */
 function serve(args: string[], env: Record<string, string> = {}) {
-  return new Promise<{ code: number | null; stderr: string }>((resolve) => {
-    const child = spawn(process.execPath, [spoolBin, 'serve', '--port', '0', ...args], {
-      env: { ...process.env, ...s3Env(), ...env },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    // A server that started would never exit: stop it so the test fails on its exit status.
-    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stderr });
-    });
-  });
+  return serveUntilExit(args, { ...s3Env(), ...env });
 }
 
 describe('spool serve in distributed mode', () => {

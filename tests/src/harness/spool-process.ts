@@ -211,6 +211,27 @@ export class NodeServer {
   }
 }
 
+/**
+ * Runs `spool serve --port 0 ARGS…` until it exits, for starts that must fail: one that starts
+ * is killed after 20 s, so that the test fails on its exit status instead of hanging.
+ */
+export function serveUntilExit(
+  args: readonly string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawnNode([spoolBin, 'serve', '--port', '0', ...args], { env });
+    let stderr = '';
+    child.stdout.resume();
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stderr });
+    });
+  });
+}
+
 /** Runs a `spool` command to its end, without the endpoint variables of the environment. */
 export function runSpool(args: readonly string[]): {
   status: number | null;
