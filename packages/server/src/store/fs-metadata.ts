@@ -12,6 +12,7 @@ import { sessionKey } from '../ids.js';
 import { KeyedMutex } from '../locks.js';
 import type { DataDirLock } from './data-dir-lock.js';
 import {
+  createFileDurable,
   isNotFound,
   makeDirDurable,
   readJsonIfExists,
@@ -34,7 +35,8 @@ import { GenerationClock } from './generation.js';
 
 /**
  * Metadata as small JSON files, each replaced atomically (write, fsync, rename, fsync the
- * directory). File names are hashes, never user input:
+ * directory), except that a new session record is created in place (see `createSession`). File
+ * names are hashes, never user input:
  *
  *   sessions/<sha256 of session id>.json
  *   buckets/<bucket>/bucket.json           (bucket names are validated to a safe alphabet)
@@ -156,8 +158,15 @@ export class FsMetadataStore implements MetadataStore {
     });
   }
 
+  /**
+   * A new session's record has nothing to replace, so it is written in place, saving a rename
+   * per upload (scenario 7 of the benchmarks: +2 to +16% resumable uploads a second in four
+   * alternated pairs). A crash can leave it cut short only before the client was given the
+   * session's URI; the next start removes it (`removeUnfinishedSessions`). Every later change
+   * replaces it atomically.
+   */
   async createSession(session: SessionRecord): Promise<void> {
-    await writeFileAtomic(this.tmpDir, this.sessionPath(session.id), JSON.stringify(session));
+    await createFileDurable(this.sessionPath(session.id), JSON.stringify(session));
     this.countSession(session, 1);
   }
 
@@ -186,11 +195,41 @@ export class FsMetadataStore implements MetadataStore {
 
   /** Every session record, read one at a time (memory does not grow with their number). */
   async *allSessions(): AsyncIterable<SessionRecord> {
+    for await (const { record } of this.sessionFiles()) if (record) yield record;
+  }
+
+  /**
+   * Removes the session records whose creation a crash cut short (they do not parse): no client
+   * was given their URI. Returns how many there were.
+   */
+  async removeUnfinishedSessions(): Promise<number> {
+    let removed = 0;
+    for await (const { path, record } of this.sessionFiles()) {
+      if (record) continue;
+      await removeDurable(path);
+      removed++;
+    }
+    return removed;
+  }
+
+  /** Each session record's file, with the record, or undefined for one that does not parse. */
+  private async *sessionFiles(): AsyncIterable<{
+    readonly path: string;
+    readonly record: SessionRecord | undefined;
+  }> {
     const dir = await opendir(join(this.root, 'sessions'));
     for await (const entry of dir) {
       if (!entry.name.endsWith('.json')) continue;
-      const session = await readJsonIfExists<SessionRecord>(join(dir.path, entry.name));
-      if (session) yield session;
+      const path = join(dir.path, entry.name);
+      let record: SessionRecord | undefined;
+      try {
+        record = await readJsonIfExists<SessionRecord>(path);
+        // Removed since the listing (an expired session swept meanwhile, say).
+        if (!record) continue;
+      } catch (error) {
+        if (!(error instanceof SyntaxError)) throw error;
+      }
+      yield { path, record };
     }
   }
 

@@ -2,13 +2,13 @@
 // Each test carries out the first step of an operation through the stores, stops there as a
 // SIGKILL would, and opens the directory again.
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { UploadHasher, type HashState } from '@spool/core';
 import { newBlobId, newSessionId } from '../ids.js';
-import { silentLogger } from '../log.js';
+import { jsonLogger, silentLogger } from '../log.js';
 import { openDataDir } from '../spool.js';
 import type { BlobStore, ObjectRecord, SessionRecord, Stores } from './types.js';
 
@@ -160,6 +160,32 @@ describe('a start after a crash', () => {
 
     await openDataDir(dir, silentLogger);
     assert.deepEqual(await readdir(join(dir, 'blobs')), [kept]);
+  });
+
+  it('removes session records whose creation was cut short, and keeps the others', async () => {
+    const { dir, stores } = await freshStores();
+    const kept = activeSession(newBlobId(), 0, new UploadHasher().save());
+    await stores.metadata.createSession(kept);
+    // What a power cut can leave of a record being created: an empty file, or its first bytes.
+    const full = JSON.stringify(activeSession(newBlobId(), 0, new UploadHasher().save()));
+    await writeFile(join(dir, 'sessions', `${'a'.repeat(64)}.json`), '');
+    await writeFile(join(dir, 'sessions', `${'b'.repeat(64)}.json`), full.slice(0, 40));
+    await crash(stores);
+
+    const lines: string[] = [];
+    const reopened = await openDataDir(
+      dir,
+      jsonLogger('info', (line) => lines.push(line)),
+    );
+    const ready = JSON.parse(lines.find((l) => l.includes('data directory ready'))!) as {
+      unfinished: number;
+      sessions: number;
+    };
+    assert.equal(ready.unfinished, 2);
+    assert.equal(ready.sessions, 1);
+    assert.equal((await readdir(join(dir, 'sessions'))).length, 1);
+    assert.deepEqual(await reopened.metadata.getSession(kept.id), JSON.parse(JSON.stringify(kept)));
+    assert.equal(await reopened.metadata.countOpenSessions(), 1);
   });
 
   it('starts when a crash interrupted the deletion of a bucket', async () => {

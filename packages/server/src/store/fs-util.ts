@@ -126,14 +126,37 @@ export async function writeFilesAtomic(
 async function writeSynced(path: string, data: string | Uint8Array): Promise<void> {
   const fd = await createFile(path, 'w');
   try {
-    const bytes = typeof data === 'string' ? Buffer.from(data) : data;
-    let written = 0;
-    while (written < bytes.length)
-      written += writeSync(fd, bytes, written, bytes.length - written, written);
+    writeAllSync(fd, data);
     await fsyncFd(fd);
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * Creates `path`, which must not exist, with `data`, durably: the file's bytes and its directory
+ * entry are synced at the same time. With nothing to replace, no temporary file and rename are
+ * needed; a crash can leave only a file that nobody was told of, possibly empty or cut short.
+ * On failure the file is removed.
+ */
+export async function createFileDurable(path: string, data: string | Uint8Array): Promise<void> {
+  const fd = await createFile(path, 'wx');
+  try {
+    writeAllSync(fd, data);
+    await allSettledOrThrow([fsyncFd(fd), syncDir(dirname(path))]);
+  } catch (error) {
+    closeSync(fd);
+    await rm(path, { force: true });
+    throw error;
+  }
+  closeSync(fd);
+}
+
+function writeAllSync(fd: number, data: string | Uint8Array): void {
+  const bytes = typeof data === 'string' ? Buffer.from(data) : data;
+  let written = 0;
+  while (written < bytes.length)
+    written += writeSync(fd, bytes, written, bytes.length - written, written);
 }
 
 /** Waits for every promise to settle, then rejects with the first failure if there was one. */
