@@ -162,14 +162,18 @@ describe('a start after a crash', () => {
     assert.deepEqual(await readdir(join(dir, 'blobs')), [kept]);
   });
 
-  it('removes session records whose creation was cut short, and keeps the others', async () => {
+  it('removes new records whose creation was cut short, and keeps the others', async () => {
     const { dir, stores } = await freshStores();
     const kept = activeSession(newBlobId(), 0, new UploadHasher().save());
     await stores.metadata.createSession(kept);
+    const keptObject = await oneShotBlob(stores.blobs, Buffer.from('kept'));
+    await stores.metadata.commitObject(draft('kept', keptObject, 4), {});
     // What a power cut can leave of a record being created: an empty file, or its first bytes.
     const full = JSON.stringify(activeSession(newBlobId(), 0, new UploadHasher().save()));
     await writeFile(join(dir, 'sessions', `${'a'.repeat(64)}.json`), '');
     await writeFile(join(dir, 'sessions', `${'b'.repeat(64)}.json`), full.slice(0, 40));
+    const objects = join(dir, 'buckets', 'b', 'objects');
+    await writeFile(join(objects, `${'c'.repeat(64)}.json`), '{"bucket":"b","na');
     await crash(stores);
 
     const lines: string[] = [];
@@ -181,9 +185,23 @@ describe('a start after a crash', () => {
       unfinished: number;
       sessions: number;
     };
-    assert.equal(ready.unfinished, 2);
+    assert.equal(ready.unfinished, 3);
     assert.equal(ready.sessions, 1);
     assert.equal((await readdir(join(dir, 'sessions'))).length, 1);
+    assert.equal((await readdir(objects)).length, 1);
+    const listed = await reopened.metadata.listObjects('b', {
+      prefix: '',
+      delimiter: undefined,
+      after: undefined,
+      maxResults: 10,
+      startOffset: undefined,
+      endOffset: undefined,
+      includeTrailingDelimiter: false,
+    });
+    assert.deepEqual(
+      listed.items.map((o) => o.name),
+      ['kept'],
+    );
     assert.deepEqual(await reopened.metadata.getSession(kept.id), JSON.parse(JSON.stringify(kept)));
     assert.equal(await reopened.metadata.countOpenSessions(), 1);
   });

@@ -14,13 +14,13 @@ export interface RecoveryReport {
   lost: number;
   /** Blobs nothing referred to any more: what a crash left between two steps. */
   leftovers: number;
-  /** Session records whose creation a crash cut short, before the client had the URI. */
+  /** New records (sessions', objects') a crash cut short, before the client was told of them. */
   unfinished: number;
 }
 
 /**
  * Brings every session back in line with its data after a crash, before the server takes
- * requests. Session records whose creation the crash cut short go first. The session record is the truth about what was acknowledged; data past it was never
+ * requests. New records the crash cut short go first. The session record is the truth about what was acknowledged; data past it was never
  * acknowledged and is dropped. A session whose completion was interrupted after its object was
  * stored is marked final. Then every blob belongs to an object or to an active session; any
  * other is what a crash left between two steps (the data of an object replaced or deleted just
@@ -43,7 +43,7 @@ export async function recoverFsStore(
     unfinished: 0,
   };
   await metadata.clearTmp();
-  report.unfinished = await metadata.removeUnfinishedSessions();
+  report.unfinished = await metadata.removeUnfinishedRecords();
   const inUse = new Set<string>();
   for await (const session of metadata.allSessions()) {
     report.sessions++;

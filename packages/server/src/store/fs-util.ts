@@ -77,6 +77,11 @@ async function fsyncDir(dir: string): Promise<void> {
 export interface FileContent {
   readonly path: string;
   readonly data: string | Uint8Array;
+  /**
+   * The file does not exist yet: it is created in place (`createFileDurable`) instead of through
+   * a temporary file and a rename. Such files come before the others.
+   */
+  readonly fresh?: boolean;
 }
 
 /** Names for temporary files. */
@@ -95,20 +100,29 @@ export function writeFileAtomic(
 }
 
 /**
- * Replaces several files as `writeFileAtomic` does each, in order: after a crash, a file has its
- * new content only if every file before it has too. The temporary files are written and synced
- * all at once (each sync waits for the disk; waiting for them together costs one wait), then
+ * Writes several files as `writeFileAtomic` does each (fresh ones as `createFileDurable` does),
+ * in order: after a crash, a file has its new content only if every file before it has too.
+ * Fresh files are created and the temporary files written and synced all at once (each sync
+ * waits for the disk; waiting for them together costs one wait), then the temporary files are
  * renamed one by one, each rename made durable before the next.
  */
 export async function writeFilesAtomic(
   tmpDir: string,
   files: readonly FileContent[],
 ): Promise<void> {
-  const tmps = files.map(() => join(tmpDir, `${tmpName()}.tmp`));
+  const fresh = files.filter((file) => file.fresh);
+  const replaced = files.slice(fresh.length);
+  // A fresh file is durable before anything is renamed: one after a replaced one would break
+  // the order.
+  if (replaced.some((file) => file.fresh)) throw new Error('fresh files must come first');
+  const tmps = replaced.map(() => join(tmpDir, `${tmpName()}.tmp`));
   let renamed = 0;
   try {
-    await allSettledOrThrow(files.map((file, i) => writeSynced(tmps[i]!, file.data)));
-    for (const [i, file] of files.entries()) {
+    await allSettledOrThrow([
+      ...fresh.map((file) => createFileDurable(file.path, file.data)),
+      ...replaced.map((file, i) => writeSynced(tmps[i]!, file.data)),
+    ]);
+    for (const [i, file] of replaced.entries()) {
       await rename(tmps[i]!, file.path);
       renamed++;
       await syncDir(dirname(file.path));
