@@ -1,4 +1,4 @@
-import { createServer, request as httpRequest, type Server } from 'node:http';
+import { createServer, request as httpRequest, type ClientRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 /** One request as it crossed the wire, and how it was answered. */
@@ -25,10 +25,13 @@ export class WireRecorder {
     private readonly server: Server,
     readonly url: string,
     readonly exchanges: Exchange[],
+    /** Requests to the server still open: closing must end them too, or they hold the process. */
+    private readonly upstreams: Set<ClientRequest>,
   ) {}
 
   static async start(target: string): Promise<WireRecorder> {
     const exchanges: Exchange[] = [];
+    const upstreams = new Set<ClientRequest>();
     const server = createServer((req, res) => {
       const exchange: Exchange = {
         method: req.method ?? 'GET',
@@ -49,6 +52,8 @@ export class WireRecorder {
           answer.on('aborted', () => res.destroy());
         },
       );
+      upstreams.add(upstream);
+      upstream.on('close', () => upstreams.delete(upstream));
       upstream.on('error', (error: NodeJS.ErrnoException) => {
         if (error.code === 'ECONNRESET') exchange.reset = true;
         req.socket.resetAndDestroy();
@@ -57,7 +62,7 @@ export class WireRecorder {
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
-    return new WireRecorder(server, `http://127.0.0.1:${port}`, exchanges);
+    return new WireRecorder(server, `http://127.0.0.1:${port}`, exchanges, upstreams);
   }
 
   /** The faults that reached the client, in order, in instruction form. */
@@ -82,6 +87,7 @@ export class WireRecorder {
   }
 
   async close(): Promise<void> {
+    for (const upstream of this.upstreams) upstream.destroy();
     this.server.closeAllConnections();
     await new Promise((resolve) => this.server.close(resolve));
   }
