@@ -35,8 +35,8 @@ import { GenerationClock } from './generation.js';
 
 /**
  * Metadata as small JSON files, each replaced atomically (write, fsync, rename, fsync the
- * directory), except that a new session record is created in place (see `createSession`). File
- * names are hashes, never user input:
+ * directory); a new one (a session's, an object's with no previous version) is created in place
+ * instead (see `removeUnfinishedRecords`). File names are hashes, never user input:
  *
  *   sessions/<sha256 of session id>.json
  *   buckets/<bucket>/bucket.json           (bucket names are validated to a safe alphabet)
